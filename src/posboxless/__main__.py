@@ -1,0 +1,3 @@
+from posboxless.cli import main
+
+raise SystemExit(main())

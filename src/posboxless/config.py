@@ -1,0 +1,172 @@
+"""The configuration file: where it is, what it holds, how flags override it.
+
+Layout (TOML)::
+
+    [server]        listen addresses, ports, TLS, origins, data directory
+    [[printer]]     one table per printer (posboxless.printer.config)
+    [scale]         the scale (posboxless.scale.config)
+    [[scanner]]     one table per scanner (posboxless.scanner.config)
+
+Each device package reads its own section; this module reads ``[server]``, finds the file and
+applies command-line overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from posboxless.printer.config import PrinterConfig, parse_printers
+from posboxless.scale.config import ScaleConfig, parse_scale
+from posboxless.scanner.config import ScannerConfig, parse_scanners
+from posboxless.settings import ConfigError, Table
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_CONFIG_PATH = Path("/etc/posboxless/config.toml")
+"""Read when it exists and no ``--config`` is given."""
+
+
+def default_data_dir() -> Path:
+    """systemd's StateDirectory when run as the service, else the user's XDG data directory."""
+    state = os.environ.get("STATE_DIRECTORY")
+    if state:
+        return Path(state.split(":")[0])
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "posboxless"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    """Address to listen on; ``0.0.0.0`` (or ``::``) to accept other machines on the network."""
+    http_port: int = 8069
+    https_port: int = 443
+    """0 turns HTTPS off."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    """A certificate and key of your own; when unset a local CA and certificate are generated
+    in ``<data_dir>/tls``."""
+    data_dir: Path = field(default_factory=default_data_dir)
+    allowed_origins: tuple[str, ...] = ()
+    """Odoo URLs allowed to use the devices (``https://shop.example.com``). Empty: any page may,
+    which is reported as a warning."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Extra names this machine is reached by (besides localhost, its host name and addresses);
+    protects against DNS rebinding."""
+    admin_token: str = ""
+    """Token that allows diagnostics actions (test print, reprint, drawer test) from other
+    machines. Local requests never need it."""
+    max_body_bytes: int = 32 * 1024 * 1024
+    simulate: bool = False
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    printers: tuple[PrinterConfig, ...] = ()
+    scale: ScaleConfig | None = None
+    scanners: tuple[ScannerConfig, ...] = ()
+    source: Path | None = None
+    """The file this was read from, if any."""
+
+    @property
+    def devices_configured(self) -> bool:
+        return bool(self.printers or self.scale or self.scanners)
+
+    @property
+    def simulate(self) -> bool:
+        """Simulated devices on request, and when nothing is configured (a newcomer sees it work)."""
+        return self.server.simulate or not self.devices_configured
+
+    @property
+    def origin_policy_open(self) -> bool:
+        return not self.server.allowed_origins
+
+
+def _origin(table: Table, value: str) -> str:
+    origin = value.rstrip("/")
+    scheme, sep, rest = origin.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+        raise ConfigError(
+            table.key("allowed_origins"), "origins like 'https://shop.example.com' (no path)", value
+        )
+    return origin.lower()
+
+
+def parse_server(table: Table | None) -> ServerConfig:
+    if table is None:
+        return ServerConfig()
+    d = ServerConfig()
+    tls_cert = table.str("tls_cert", "")
+    tls_key = table.str("tls_key", "")
+    if bool(tls_cert) != bool(tls_key):
+        raise ConfigError(table.key("tls_key"), "tls_cert and tls_key to be given together")
+    server = ServerConfig(
+        host=table.str("host", d.host),
+        http_port=table.int("http_port", d.http_port, minimum=1, maximum=65535),
+        https_port=table.int("https_port", d.https_port, minimum=0, maximum=65535),
+        tls_cert=Path(tls_cert) if tls_cert else None,
+        tls_key=Path(tls_key) if tls_key else None,
+        data_dir=Path(table.str("data_dir", str(d.data_dir))),
+        allowed_origins=tuple(_origin(table, o) for o in table.str_list("allowed_origins", [])),
+        allowed_hosts=tuple(h.lower() for h in table.str_list("allowed_hosts", [])),
+        admin_token=table.str("admin_token", ""),
+        max_body_bytes=table.int("max_body_bytes", d.max_body_bytes, minimum=1024),
+        simulate=table.bool("simulate", False),
+        log_level=table.choice("log_level", ["debug", "info", "warning", "error"], "info"),
+    )
+    table.finish()
+    if server.http_port == server.https_port:
+        raise ConfigError(table.key("https_port"), "a port different from http_port")
+    return server
+
+
+def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
+    root = Table(data, "")
+    config = Config(
+        server=parse_server(root.table("server")),
+        printers=tuple(parse_printers(root.tables("printer"))),
+        scale=parse_scale(root.table("scale")),
+        scanners=tuple(parse_scanners(root.tables("scanner"))),
+        source=source,
+    )
+    root.finish()
+    return config
+
+
+def load_config(path: Path | None) -> Config:
+    """Read ``path``, or the default location when it exists, or built-in defaults."""
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            return Config()
+        path = DEFAULT_CONFIG_PATH
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "an existing configuration file") from None
+    except PermissionError:
+        raise ConfigError(str(path), "a configuration file this user can read") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"valid TOML ({exc})") from None
+    return parse_config(data, source=path)
+
+
+def with_overrides(config: Config, **overrides: Any) -> Config:
+    """Apply command-line flags (``None`` means 'not given') on top of the file."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return config
+    server = replace(config.server, **given)
+    if server.http_port == server.https_port:
+        raise ConfigError("--https-port", "a port different from the HTTP port")
+    return replace(config, server=server)

@@ -1,0 +1,88 @@
+"""Wiring: builds every device service from the configuration.
+
+Each device package exposes one factory; this module only collects what they build. In simulated
+mode the factories build the real services bound to the project's device simulators, so the demo
+exercises the same code paths as a real till.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from posboxless.config import Config
+from posboxless.device import DeviceService, PrinterService, ScaleService, ScannerService
+from posboxless.display.service import DisplayService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    data_dir: Path
+    simulate: bool
+    claimed_serial_ports: frozenset[str] = frozenset()
+    """Serial ports configured for some device: probing (scale, scanners) must never touch them."""
+
+
+@dataclass
+class Services:
+    printers: dict[str, PrinterService] = field(default_factory=dict)
+    default_printer_name: str | None = None
+    scale: ScaleService | None = None
+    scanner: ScannerService | None = None
+    display: DisplayService = field(default_factory=DisplayService)
+
+    @property
+    def default_printer(self) -> PrinterService | None:
+        if self.default_printer_name is None:
+            return None
+        return self.printers.get(self.default_printer_name)
+
+    def all(self) -> list[DeviceService]:
+        devices: list[DeviceService] = list(self.printers.values())
+        devices += [d for d in (self.scale, self.scanner) if d is not None]
+        devices.append(self.display)
+        return devices
+
+    async def start(self) -> None:
+        for device in self.all():
+            await device.start()
+
+    async def stop(self) -> None:
+        results = await asyncio.gather(
+            *(device.stop() for device in self.all()), return_exceptions=True
+        )
+        for device, result in zip(self.all(), results):
+            if isinstance(result, BaseException):
+                log.error("stopping %s %s failed: %s", device.kind, device.name, result)
+
+
+def claimed_serial_ports(config: Config) -> frozenset[str]:
+    ports = {p.device for p in config.printers if p.device}
+    if config.scale is not None and config.scale.port:
+        ports.add(config.scale.port)
+    ports |= {s.device for s in config.scanners if s.device}
+    return frozenset(ports)
+
+
+def build_services(config: Config) -> Services:
+    from posboxless.printer.factory import create_printers
+    from posboxless.scale.factory import create_scale
+    from posboxless.scanner.factory import create_scanner
+
+    ctx = ServiceContext(
+        data_dir=config.server.data_dir,
+        simulate=config.simulate,
+        claimed_serial_ports=claimed_serial_ports(config),
+    )
+    printers, default_name = create_printers(config.printers, ctx)
+    return Services(
+        printers=printers,
+        default_printer_name=default_name,
+        scale=create_scale(config.scale, ctx),
+        scanner=create_scanner(config.scanners, ctx),
+        display=DisplayService(),
+    )
