@@ -84,7 +84,8 @@ class Config:
 
     @property
     def simulate(self) -> bool:
-        """Simulated devices on request, and when nothing is configured (a newcomer sees it work)."""
+        """Simulated devices on request, and when nothing is configured (so a newcomer sees it
+        work)."""
         return self.server.simulate or not self.devices_configured
 
     @property

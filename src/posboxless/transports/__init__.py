@@ -1,4 +1,6 @@
-"""Byte transports: serial ports, USB, the usblp node, TCP, files. They know nothing of protocols."""
+"""Byte transports: serial ports, USB, the usblp node, TCP, files.
+
+They know nothing of protocols."""
 
 from posboxless.transports.base import Transport, TransportError
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 
@@ -77,10 +78,9 @@ class SerialTransport:
     def close(self) -> None:
         port, self._serial = self._serial, None
         if port is not None:
-            try:
+            # closing a vanished device may fail in many ways; it is gone anyway
+            with contextlib.suppress(Exception):
                 port.close()
-            except Exception:  # closing a vanished device may fail in many ways; it is gone anyway
-                pass
 
     def _port(self) -> serial.Serial:
         if self._serial is None or not self._serial.is_open:
@@ -95,7 +95,9 @@ class SerialTransport:
         except (serial.SerialException, serial.SerialTimeoutException, OSError) as exc:
             raise TransportError(f"Write to {self.port} failed: {_reason(exc)}") from exc
         if written is not None and written != len(data):
-            raise TransportError(f"Write to {self.port} stopped after {written} of {len(data)} bytes")
+            raise TransportError(
+                f"Write to {self.port} stopped after {written} of {len(data)} bytes"
+            )
 
     def read(self, size: int, timeout: float) -> bytes:
         port = self._port()
@@ -125,7 +127,7 @@ class SerialTransport:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc) or exc.__class__.__name__
-    if "No such file" in text or "could not open port" in text and "No such" in text:
+    if "No such file" in text or ("could not open port" in text and "No such" in text):
         return "not connected (no such device)"
     if "Permission denied" in text:
         return "permission denied (is the service user in the 'dialout' group?)"

@@ -1,0 +1,241 @@
+"""The ASGI application and the servers that carry it (HTTP and HTTPS, one event loop).
+
+Device services run their I/O in their own threads; the event loop only ever waits on them, so a
+slow scale or a stalled printer cannot delay a ``hello`` or a ``status_json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from posboxless import netinfo, tls
+from posboxless.config import Config
+from posboxless.services import Services
+from posboxless.web import display_pages, status_page
+from posboxless.web.clients import ClientTracker
+from posboxless.web.hw_proxy import HwProxyApi
+from posboxless.web.origin import OriginPolicy, OriginPolicyMiddleware
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppState:
+    """Everything the web layer needs, built once by ``create_app``."""
+
+    config: Config
+    services: Services
+    clients: ClientTracker
+    policy: OriginPolicy
+    listen_urls: list[str] = field(default_factory=list)
+    startup_warnings: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+    def warnings(self) -> list[str]:
+        found = list(self.startup_warnings)
+        if self.policy.is_open:
+            found.append(
+                "Any web page open on this computer may print and open the cash drawer: set "
+                "server.allowed_origins to your Odoo address(es) in the configuration."
+            )
+        if self.config.simulate:
+            found.append("Simulated devices: no real printer, scale or scanner is used.")
+        return found
+
+
+def local_host_names(config: Config) -> list[str]:
+    return [*netinfo.host_names(), *netinfo.machine_addresses(), *config.server.allowed_hosts]
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": f"No such page: {request.url.path}"}, status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": f"{request.method} is not allowed here"}, status_code=405)
+
+
+def create_app(
+    config: Config,
+    services: Services,
+    *,
+    listen_urls: list[str] | None = None,
+    warnings: list[str] | None = None,
+) -> Starlette:
+    """Build the application. Services are started and stopped by the caller (``serve``)."""
+    clients = ClientTracker()
+    policy = OriginPolicy(config.server.allowed_origins, local_host_names(config))
+    state = AppState(config, services, clients, policy, listen_urls or [], warnings or [])
+    api = HwProxyApi(services, config.server.max_body_bytes)
+    routes = [
+        Route("/", status_page.page, methods=["GET"]),
+        Route("/hw_proxy/status", status_page.page, methods=["GET"]),
+        Route("/hw_proxy/status/", status_page.page, methods=["GET"]),
+        Route("/hw_proxy/{name:path}", api.endpoint, methods=["GET", "POST"]),
+        *display_pages.routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(OriginPolicyMiddleware, policy=policy, clients=clients)],
+        exception_handlers={404: _not_found, 405: _method_not_allowed},
+    )
+    app.state.posboxless = state
+    return app
+
+
+# Serving -------------------------------------------------------------------------------------
+class StartupError(RuntimeError):
+    """The server cannot start; the message says why and what to do."""
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _explain_bind_error(exc: OSError, host: str, port: int) -> str:
+    where = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is already in use on {host} (is Odoo or another proxy running?)"
+    if exc.errno == errno.EACCES:
+        return (
+            f"no permission to listen on {where}: ports below 1024 need the "
+            "CAP_NET_BIND_SERVICE capability (the installed service has it), "
+            "or choose another port (--https-port 8443)"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
+def bind_sockets(host: str, port: int) -> list[socket.socket]:
+    """Bind ``host:port``; the loopback default also takes ``[::1]`` when the machine has IPv6,
+    so that a browser resolving ``localhost`` to ::1 connects at once."""
+    sockets = [_bind(host, port)]
+    if host == "127.0.0.1" and socket.has_ipv6:
+        with contextlib.suppress(OSError):
+            sockets.append(_bind("::1", port))
+    return sockets
+
+
+class _Server(uvicorn.Server):
+    """uvicorn server that leaves signal handling to ``serve`` (two servers share one loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+    return f"{scheme}://{shown}" + ("" if default else f":{port}")
+
+
+def _uvicorn_config(app: Any, **ssl: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=75,
+        **ssl,
+    )
+
+
+async def serve(config: Config, services: Services) -> None:
+    """Run until SIGINT/SIGTERM. Raises ``StartupError`` when the HTTP port cannot be used."""
+    server_config = config.server
+    warnings: list[str] = []
+    try:
+        http_sockets = bind_sockets(server_config.host, server_config.http_port)
+    except OSError as exc:
+        raise StartupError(
+            _explain_bind_error(exc, server_config.host, server_config.http_port)
+        ) from exc
+    listen_urls = [_url("http", server_config.host, server_config.http_port)]
+
+    https_sockets: list[socket.socket] = []
+    tls_files: tls.TlsFiles | None = None
+    if server_config.https_port:
+        try:
+            if server_config.tls_cert and server_config.tls_key:
+                tls_files = tls.TlsFiles(server_config.tls_cert, server_config.tls_key, None)
+            else:
+                tls_files = await asyncio.to_thread(
+                    tls.ensure_certificates,
+                    server_config.data_dir,
+                    netinfo.host_names(),
+                    netinfo.machine_addresses(),
+                )
+            https_sockets = bind_sockets(server_config.host, server_config.https_port)
+            listen_urls.append(_url("https", server_config.host, server_config.https_port))
+        except OSError as exc:
+            reason = _explain_bind_error(exc, server_config.host, server_config.https_port)
+            warnings.append(f"HTTPS is off: {reason}")
+            log.error("HTTPS is off: %s", reason)
+
+    app = create_app(config, services, listen_urls=listen_urls, warnings=warnings)
+    servers = [_Server(_uvicorn_config(app))]
+    if https_sockets and tls_files is not None:
+        servers.append(
+            _Server(
+                _uvicorn_config(
+                    app, ssl_certfile=str(tls_files.cert), ssl_keyfile=str(tls_files.key)
+                )
+            )
+        )
+    for warning in app.state.posboxless.warnings():
+        log.warning("%s", warning)
+    log.info("posboxless listening on %s", ", ".join(listen_urls))
+
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop)
+
+    await services.start()
+    try:
+        runs = [servers[0].serve(sockets=http_sockets)]
+        if len(servers) > 1:
+            runs.append(servers[1].serve(sockets=https_sockets))
+        await asyncio.gather(*runs)
+    finally:
+        await services.stop()
+        for sock in http_sockets + https_sockets:
+            sock.close()

@@ -1,0 +1,193 @@
+"""HTTPS certificates, made on the machine that uses them.
+
+A POS served over https can only call the proxy over https (odoo-protocol.md §1.2), with a
+certificate the cashier's browser trusts. posboxless never ships a key: on first start it creates a
+small local certificate authority (kept in the data directory, private key readable by the service
+only) and a server certificate signed by it for localhost, 127.0.0.1, ::1, the host name and the
+machine's addresses. Import the CA once into the browser (``posboxless export-ca``); the server
+certificate is renewed by itself when it nears expiry or when the machine's names change, and the
+browser keeps trusting it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+log = logging.getLogger(__name__)
+
+CA_DAYS = 3650
+SERVER_DAYS = 397
+"""Under the 398 days browsers accept for a server certificate."""
+RENEW_BEFORE = datetime.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    cert: Path
+    key: Path
+    ca: Path | None
+    """The local CA certificate, when posboxless made the server certificate."""
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def _write_public(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _load_ca(tls_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None:
+    try:
+        cert = x509.load_pem_x509_certificate((tls_dir / "ca.pem").read_bytes())
+        key = serialization.load_pem_private_key((tls_dir / "ca.key").read_bytes(), None)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return None
+    if cert.not_valid_after_utc - _now() < RENEW_BEFORE:
+        return None
+    return cert, key
+
+
+def _make_ca(
+    tls_dir: Path, common_name: str
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "posboxless"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write_private(tls_dir / "ca.key", _key_pem(key))
+    _write_public(tls_dir / "ca.pem", cert.public_bytes(serialization.Encoding.PEM))
+    log.info("created a local certificate authority in %s", tls_dir)
+    return cert, key
+
+
+def _wanted_names(names: list[str], addresses: list[str]) -> list[x509.GeneralName]:
+    general: list[x509.GeneralName] = []
+    for name in ["localhost", *names]:
+        entry = x509.DNSName(name)
+        if entry not in general:
+            general.append(entry)
+    for address in addresses:
+        ip = x509.IPAddress(ipaddress.ip_address(address))
+        if ip not in general:
+            general.append(ip)
+    return general
+
+
+def _server_is_good(tls_dir: Path, ca: x509.Certificate, wanted: list[x509.GeneralName]) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate((tls_dir / "server.pem").read_bytes())
+        serialization.load_pem_private_key((tls_dir / "server.key").read_bytes(), None)
+    except (OSError, ValueError):
+        return False
+    if cert.issuer != ca.subject or cert.not_valid_after_utc - _now() < RENEW_BEFORE:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, TypeError, x509.ExtensionNotFound, Exception):
+        return False
+    return all(name in san for name in wanted)
+
+
+def ensure_certificates(data_dir: Path, names: list[str], addresses: list[str]) -> TlsFiles:
+    """Create or renew the local CA and server certificate under ``<data_dir>/tls``."""
+    tls_dir = data_dir / "tls"
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(tls_dir, 0o700)
+    ca_pair = _load_ca(tls_dir)
+    if ca_pair is None:
+        ca_pair = _make_ca(tls_dir, f"posboxless local CA ({names[0] if names else 'localhost'})")
+    ca_cert, ca_key = ca_pair
+    wanted = _wanted_names(names, addresses)
+    if not _server_is_good(tls_dir, ca_cert, wanted):
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = _now()
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=SERVER_DAYS))
+            .add_extension(x509.SubjectAlternativeName(wanted), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        _write_private(tls_dir / "server.key", _key_pem(key))
+        _write_public(tls_dir / "server.pem", cert.public_bytes(serialization.Encoding.PEM))
+        log.info("issued a server certificate for %s", ", ".join(str(n.value) for n in wanted))
+    return TlsFiles(cert=tls_dir / "server.pem", key=tls_dir / "server.key", ca=tls_dir / "ca.pem")
+
+
+def fingerprint(cert_path: Path) -> str:
+    """SHA-256 fingerprint as browsers show it (``AB:CD:...``)."""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    return ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))

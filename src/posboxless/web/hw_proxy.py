@@ -1,0 +1,390 @@
+"""The ``/hw_proxy/*`` API of Odoo's IoT Box (odoo-protocol.md §13), for Odoo 8 to 18.
+
+Only translation lives here: JSON-RPC in, a service call, JSON-RPC out. Which answer each Odoo
+version needs for a failure is decided here too, because it is a protocol matter:
+
+* ``default_printer_action`` (13-18) answers ``false`` when the printer cannot take the job (the
+  POS then shows "Connection to the printer failed"), and ``true`` once the job is on disk.
+* ``print_xml_receipt`` / ``open_cashbox`` (8-12) ignore their result, so a refusal is answered as
+  a JSON-RPC error: the POS shows it in its "Printing Error" popup instead of losing the receipt.
+* ``scanner`` never fails fast (17-18 re-poll at once on error, which would spin): without a
+  scanner it holds the call like a quiet one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from posboxless.device import (
+    DeviceError,
+    DeviceStatus,
+    DeviceUnavailable,
+    InvalidInput,
+    PrinterService,
+    ScaleService,
+)
+from posboxless.services import Services
+from posboxless.web import jsonrpc
+from posboxless.web.jsonrpc import RpcError
+
+log = logging.getLogger(__name__)
+
+SCANNER_HOLD_SECONDS = 5.0
+"""Odoo 8-16 abort the scanner long-poll after 7.5 s; holding 5 s is safe for every version."""
+
+_LOG_STUBS = (
+    "scan_item_success",
+    "scan_item_error_unrecognized",
+    "help_needed",
+    "help_canceled",
+    "transaction_start",
+    "transaction_end",
+    "cashier_mode_activated",
+    "cashier_mode_deactivated",
+)
+_UNSUPPORTED = {
+    "payment_request": "payment terminals are not driven by posboxless",
+    "payment_status": "payment terminals are not driven by posboxless",
+    "payment_cancel": "payment terminals are not driven by posboxless",
+    "print_pdf_invoice": "PDF invoices are not printed by posboxless",
+    "print_receipt": (
+        "the legacy JSON receipt format is not supported; Odoo 8-12 print with "
+        "print_xml_receipt and Odoo 13-18 with default_printer_action"
+    ),
+    "request_blackbox": "the Belgian fiscal data module is not supported",
+    "request_serial": "the Belgian fiscal data module is not supported",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    params: dict[str, Any]
+    client_ip: str
+    origin: str | None
+    request: Request
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+def _missing(kind: str, what: str) -> DeviceStatus:
+    return DeviceStatus("disconnected", (f"No {what} configured",))
+
+
+class HwProxyApi:
+    def __init__(self, services: Services, max_body_bytes: int) -> None:
+        self.services = services
+        self.max_body_bytes = max_body_bytes
+        self.handlers: dict[str, Handler] = {
+            "handshake": self.handshake,
+            "status_json": self.status_json,
+            "log": self.log_call,
+            "print_xml_receipt": self.print_xml_receipt,
+            "open_cashbox": self.open_cashbox,
+            "default_printer_action": self.default_printer_action,
+            "scale_read": self.scale_read,
+            "scale_zero": self.scale_zero,
+            "scale_tare": self.scale_tare,
+            "scale_clear_tare": self.scale_clear_tare,
+            "scanner": self.scanner,
+            "is_scanner_connected": self.is_scanner_connected,
+            "customer_facing_display": self.customer_facing_display,
+            "take_control": self.take_control,
+            "test_ownership": self.test_ownership,
+            "display_refresh": self.display_refresh,
+        }
+        for name in _LOG_STUBS:
+            self.handlers[name] = self._log_stub(name)
+        for name, reason in _UNSUPPORTED.items():
+            self.handlers[name] = self._unsupported(name, reason)
+
+    # HTTP entry point ------------------------------------------------------------------------
+    async def endpoint(self, request: Request) -> Response:
+        name = request.path_params["name"].strip("/")
+        if name == "hello":
+            return PlainTextResponse("ping")
+        handler = self.handlers.get(name)
+        if request.method != "POST":
+            if handler is None:
+                return _error(_unknown(name))
+            return _error(
+                RpcError(
+                    f"/hw_proxy/{name} is a JSON-RPC call: send it with POST and "
+                    "'Content-Type: application/json'",
+                    code=jsonrpc.INVALID_REQUEST,
+                    name="posboxless.MethodNotAllowed",
+                    arguments=[request.method, name],
+                )
+            )
+        try:
+            body = await self._read_body(request)
+            call = jsonrpc.parse_call(body, request.headers.get("content-type"))
+        except RpcError as exc:
+            log.warning("bad request to /hw_proxy/%s: %s", name, exc.message)
+            return _error(exc)
+        if handler is None:
+            log.warning("unknown call /hw_proxy/%s", name)
+            return _error(_unknown(name), call.id)
+        client = request.client
+        ctx = Call(
+            call.params, client.host if client else "?", request.headers.get("origin"), request
+        )
+        try:
+            result = await handler(ctx)
+        except RpcError as exc:
+            return _error(exc, call.id)
+        except InvalidInput as exc:
+            log.warning("/hw_proxy/%s: %s", name, exc)
+            return _error(_device_error(exc), call.id)
+        except DeviceError as exc:
+            log.error("/hw_proxy/%s failed: %s", name, exc)
+            return _error(_device_error(exc), call.id)
+        except Exception as exc:  # the POS gets an Odoo-shaped error, never an HTML 500
+            log.exception("/hw_proxy/%s crashed", name)
+            return _error(
+                RpcError(
+                    f"Internal error in posboxless while handling {name}: {exc}",
+                    name="posboxless.InternalError",
+                    exception_type="internal_error",
+                ),
+                call.id,
+            )
+        return Response(jsonrpc.result_body(call.id, result), media_type="application/json")
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.max_body_bytes
+        declared = request.headers.get("content-length")
+        too_big = RpcError(
+            f"Request body larger than {limit} bytes (server.max_body_bytes)",
+            code=jsonrpc.INVALID_REQUEST,
+            name="posboxless.RequestTooLarge",
+            arguments=[limit],
+        )
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_big
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # Core ------------------------------------------------------------------------------------
+    async def handshake(self, call: Call) -> bool:
+        return True
+
+    async def status_json(self, call: Call) -> dict[str, Any]:
+        return status_snapshot(self.services)
+
+    async def log_call(self, call: Call) -> None:
+        arguments = call.params.get("arguments", [])
+        if not isinstance(arguments, list):
+            arguments = [arguments]
+        text = " ".join(a if isinstance(a, str) else json.dumps(a) for a in arguments)
+        log.info(
+            "POS log from %s: %s", call.client_ip, text[:500] + ("…" if len(text) > 500 else "")
+        )
+        return None
+
+    def _log_stub(self, name: str) -> Handler:
+        async def handler(call: Call) -> None:
+            log.info("POS called %s %s (nothing to do)", name, json.dumps(call.params)[:200])
+            return None
+
+        return handler
+
+    def _unsupported(self, name: str, reason: str) -> Handler:
+        async def handler(call: Call) -> None:
+            raise RpcError(
+                f"/hw_proxy/{name}: {reason}",
+                name="posboxless.NotSupported",
+                arguments=[f"/hw_proxy/{name}: {reason}", name],
+            )
+
+        return handler
+
+    # Printing --------------------------------------------------------------------------------
+    def _printer(self) -> PrinterService:
+        printer = self.services.default_printer
+        if printer is None:
+            raise DeviceUnavailable("No receipt printer is configured in posboxless")
+        return printer
+
+    async def print_xml_receipt(self, call: Call) -> None:
+        receipt = call.params.get("receipt")
+        if not isinstance(receipt, str) or not receipt.strip():
+            raise InvalidInput("print_xml_receipt needs 'receipt': the XML text of the receipt")
+        job = await self._printer().submit_xml_receipt(receipt)
+        log.info("XML receipt accepted as job %s", job)
+        return None
+
+    async def open_cashbox(self, call: Call) -> None:
+        job = await self._printer().submit_drawer_kick()
+        log.info("cash drawer kick accepted as job %s", job)
+        return None
+
+    async def default_printer_action(self, call: Call) -> bool:
+        data = call.params.get("data")
+        if isinstance(data, str):  # the enterprise IoT path sends 'data' JSON-encoded
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError:
+                raise InvalidInput("'data' is a string that is not JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("default_printer_action needs 'data': {action: ...}")
+        action = data.get("action")
+        try:
+            if action == "print_receipt":
+                receipt = data.get("receipt")
+                if not isinstance(receipt, str) or not receipt:
+                    raise InvalidInput("print_receipt needs 'receipt': a base64 JPEG or PNG image")
+                job = await self._printer().submit_image_receipt(receipt)
+            elif action == "cashbox":
+                job = await self._printer().submit_drawer_kick()
+            else:
+                raise InvalidInput(
+                    f"Unknown printer action {action!r}; expected 'print_receipt' or 'cashbox'",
+                    arguments=[f"Unknown printer action {action!r}", action],
+                )
+        except DeviceUnavailable as exc:
+            log.warning("printer action %s refused: %s", action, exc)
+            return False
+        log.info("printer action %s accepted as job %s", action, job)
+        return True
+
+    # Scale -----------------------------------------------------------------------------------
+    def _scale(self) -> ScaleService:
+        if self.services.scale is None:
+            raise DeviceUnavailable("No scale is configured in posboxless")
+        return self.services.scale
+
+    async def scale_read(self, call: Call) -> dict[str, Any]:
+        # Always an object: Odoo 8-16 read `.weight` without checking for null.
+        if self.services.scale is None:
+            return {"weight": 0.0, "unit": "kg", "info": ["no_scale"]}
+        return self.services.scale.reading()
+
+    async def scale_zero(self, call: Call) -> bool:
+        await self._scale().zero()
+        return True
+
+    async def scale_tare(self, call: Call) -> bool:
+        await self._scale().tare()
+        return True
+
+    async def scale_clear_tare(self, call: Call) -> bool:
+        await self._scale().clear_tare()
+        return True
+
+    # Scanner ---------------------------------------------------------------------------------
+    async def scanner(self, call: Call) -> str:
+        scanner = self.services.scanner
+        client = f"{call.client_ip}|{call.origin or ''}"
+        if scanner is None:
+            waiting: Awaitable[str] = _quiet(SCANNER_HOLD_SECONDS)
+        else:
+            waiting = scanner.next_barcode(client, SCANNER_HOLD_SECONDS)
+        barcode = await _unless_disconnected(call.request, waiting)
+        return "" if barcode is None else barcode
+
+    async def is_scanner_connected(self, call: Call) -> bool:
+        scanner = self.services.scanner
+        return scanner is not None and scanner.status().status == "connected"
+
+    # Customer display ------------------------------------------------------------------------
+    async def customer_facing_display(self, call: Call) -> dict[str, Any]:
+        display = self.services.display
+        if "action" in call.params:  # Odoo 18
+            return display.action(call.params)
+        return display.update_html(call.client_ip, call.params)
+
+    async def take_control(self, call: Call) -> dict[str, Any]:
+        return self.services.display.take_control(call.client_ip, call.params)
+
+    async def test_ownership(self, call: Call) -> dict[str, Any]:
+        return self.services.display.test_ownership(call.client_ip)
+
+    async def display_refresh(self, call: Call) -> str:
+        return "OK"
+
+
+def status_snapshot(services: Services) -> dict[str, Any]:
+    """The ``status_json`` result: cached states only, so it answers in microseconds."""
+    printer = services.default_printer
+    printer_status = printer.status() if printer else _missing("printer", "receipt printer")
+    result: dict[str, Any] = {
+        # 8-12 read `escpos`, 13-18 read `printer`: same printer, same state.
+        "printer": printer_status.as_json(),
+        "escpos": printer_status.as_json(),
+        "scale": (
+            services.scale.status() if services.scale else _missing("scale", "scale")
+        ).as_json(),
+        "scanner": (
+            services.scanner.status()
+            if services.scanner
+            else _missing("scanner", "barcode scanner")
+        ).as_json(),
+    }
+    for name, other in services.printers.items():
+        if other is not printer:
+            result[f"printer_{name}"] = other.status().as_json()
+    return result
+
+
+async def _quiet(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return ""
+
+
+async def _unless_disconnected(request: Request, waiting: Awaitable[str]) -> str | None:
+    """Await ``waiting`` unless the HTTP client goes away first (then cancel it, so that a
+    barcode is never handed to a request nobody will read)."""
+    task = asyncio.ensure_future(waiting)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        done, _ = await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
+
+
+async def _disconnected(request: Request) -> None:
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def _unknown(name: str) -> RpcError:
+    return RpcError(
+        f"Unknown call /hw_proxy/{name}",
+        code=jsonrpc.METHOD_NOT_FOUND,
+        name="posboxless.UnknownMethod",
+        arguments=[f"Unknown call /hw_proxy/{name}", name],
+    )
+
+
+def _device_error(exc: DeviceError) -> RpcError:
+    return RpcError(str(exc), name=exc.error_name, arguments=exc.arguments)
+
+
+def _error(error: RpcError, request_id: Any = None) -> Response:
+    # Always HTTP 200, as Odoo does: jQuery (8-16) drops the body of a non-2xx answer, and the
+    # POS could then not show the message.
+    return Response(jsonrpc.error_body(error, request_id), media_type="application/json")
