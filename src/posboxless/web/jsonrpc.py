@@ -23,7 +23,8 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 SERVER_ERROR = 200
 
-_ENVELOPE_KEYS = {"jsonrpc", "method", "id", "params"}
+# "id" alone does not mark an envelope: the unwrapped Odoo 18 display body has its own "id".
+_ENVELOPE_KEYS = {"jsonrpc", "method"}
 
 
 class RpcError(Exception):

@@ -1,0 +1,109 @@
+"""Stand-ins for device services, to test the web layer's translation on its own."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from posboxless.device import DeviceStatus, DeviceUnavailable, InvalidInput
+
+
+class FakePrinter:
+    kind = "printer"
+
+    def __init__(self, name: str = "receipt", status: str = "connected") -> None:
+        self.name = name
+        self._status = DeviceStatus(status, (f"Fake printer {name}",))  # type: ignore[arg-type]
+        self.jobs: list[tuple[str, str]] = []
+        self.refuse = False
+
+    def status(self) -> DeviceStatus:
+        return self._status
+
+    def details(self) -> dict[str, Any]:
+        return {"jobs": len(self.jobs)}
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def _accept(self, kind: str, payload: str) -> str:
+        if self.refuse:
+            raise DeviceUnavailable("Printer offline: Paper out")
+        self.jobs.append((kind, payload))
+        return str(len(self.jobs))
+
+    async def submit_xml_receipt(self, xml: str) -> str:
+        if "<" not in xml:
+            raise InvalidInput("The receipt is not XML")
+        return self._accept("xml", xml)
+
+    async def submit_image_receipt(self, image_base64: str) -> str:
+        if image_base64 == "!!":
+            raise InvalidInput("The receipt image is not valid base64")
+        return self._accept("image", image_base64)
+
+    async def submit_drawer_kick(self) -> str:
+        return self._accept("drawer", "")
+
+
+class FakeScale:
+    kind = "scale"
+    name = "scale"
+
+    def __init__(self) -> None:
+        self.weight = 1.234
+        self.commands: list[str] = []
+
+    def status(self) -> DeviceStatus:
+        return DeviceStatus("connected", ("Fake scale",))
+
+    def details(self) -> dict[str, Any]:
+        return {}
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def reading(self) -> dict[str, Any]:
+        return {"weight": self.weight, "unit": "kg", "info": "ok"}
+
+    async def zero(self) -> None:
+        self.commands.append("zero")
+
+    async def tare(self) -> None:
+        self.commands.append("tare")
+
+    async def clear_tare(self) -> None:
+        self.commands.append("clear_tare")
+
+
+class FakeScanner:
+    kind = "scanner"
+    name = "scanner"
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.cancelled = 0
+
+    def status(self) -> DeviceStatus:
+        return DeviceStatus("connected", ("Fake scanner",))
+
+    def details(self) -> dict[str, Any]:
+        return {}
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def next_barcode(self, client: str, timeout: float) -> str:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return ""
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+
+    def recent(self) -> list[dict[str, Any]]:
+        return []
