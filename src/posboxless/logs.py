@@ -51,6 +51,6 @@ def setup(level: str = "info") -> None:
     fmt = _JOURNAL_FORMAT if os.environ.get("JOURNAL_STREAM") else _FORMAT
     stderr.setFormatter(logging.Formatter(fmt))
     for handler in (stderr, recent):
-        handler._posboxless = True  # type: ignore[attr-defined]
+        setattr(handler, "_posboxless", True)  # marks ours, so setup() can be called again
         root.addHandler(handler)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

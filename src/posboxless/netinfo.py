@@ -39,7 +39,7 @@ def _ipv4_addresses() -> list[str]:
 
 
 def _ipv6_addresses() -> list[str]:
-    found = []
+    found: list[str] = []
     try:
         lines = Path("/proc/net/if_inet6").read_text().splitlines()
     except OSError:

@@ -14,6 +14,12 @@ T = TypeVar("T")
 
 _MISSING: Any = object()
 
+# The getters of Table are named after the types they read (`table.str(...)`), which shadows the
+# builtins inside the class body.
+_Str = str
+_Int = int
+_Float = float
+
 
 class ConfigError(ValueError):
     """Invalid configuration; the message names the key and what is expected."""
@@ -31,35 +37,39 @@ class Table:
     """A TOML table being read. Each getter records the key as known; ``finish()`` rejects the
     keys nobody asked for (typos)."""
 
-    def __init__(self, data: Any, path: str) -> None:
+    def __init__(self, data: Any, path: _Str) -> None:
         if not isinstance(data, dict):
             raise ConfigError(path, "a table", data)
-        self.data: dict[str, Any] = data
+        self.data: dict[_Str, Any] = data
         self.path = path
-        self._known: set[str] = set()
+        self._known: set[_Str] = set()
 
-    def key(self, name: str) -> str:
+    def key(self, name: _Str) -> _Str:
         return f"{self.path}.{name}" if self.path else name
 
-    def has(self, name: str) -> bool:
+    def has(self, name: _Str) -> bool:
         self._known.add(name)
         return name in self.data
 
-    def _get(self, name: str, default: Any) -> Any:
+    def _get(self, name: _Str, default: Any) -> Any:
         self._known.add(name)
         return self.data.get(name, default)
 
-    def str(self, name: str, default: Any = _MISSING) -> Any:
+    def str(self, name: _Str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is _MISSING:
             raise ConfigError(self.key(name), "a string (this key is required)")
-        if value is not default and not isinstance(value, str):
+        if value is not default and not isinstance(value, _Str):
             raise ConfigError(self.key(name), "a string", value)
         return value
 
     def int(
-        self, name: str, default: Any = _MISSING, *, minimum: int | None = None,
-        maximum: int | None = None,
+        self,
+        name: _Str,
+        default: Any = _MISSING,
+        *,
+        minimum: _Int | None = None,
+        maximum: _Int | None = None,
     ) -> Any:
         value = self._get(name, default)
         if value is _MISSING:
@@ -73,8 +83,12 @@ class Table:
         return value
 
     def float(
-        self, name: str, default: Any = _MISSING, *, minimum: float | None = None,
-        maximum: float | None = None,
+        self,
+        name: _Str,
+        default: Any = _MISSING,
+        *,
+        minimum: _Float | None = None,
+        maximum: _Float | None = None,
     ) -> Any:
         value = self._get(name, default)
         if value is _MISSING:
@@ -87,7 +101,7 @@ class Table:
             raise ConfigError(self.key(name), f"a number from {minimum} to {maximum}", value)
         return float(value)
 
-    def bool(self, name: str, default: Any = _MISSING) -> Any:
+    def bool(self, name: _Str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is _MISSING:
             raise ConfigError(self.key(name), "true or false (this key is required)")
@@ -95,7 +109,7 @@ class Table:
             raise ConfigError(self.key(name), "true or false", value)
         return value
 
-    def choice(self, name: str, choices: Iterable[str], default: Any = _MISSING) -> Any:
+    def choice(self, name: _Str, choices: Iterable[_Str], default: Any = _MISSING) -> Any:
         options = list(choices)
         value = self._get(name, default)
         if value is _MISSING:
@@ -104,21 +118,21 @@ class Table:
             raise ConfigError(self.key(name), "one of " + ", ".join(map(repr, options)), value)
         return value
 
-    def str_list(self, name: str, default: Any = _MISSING) -> Any:
+    def str_list(self, name: _Str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is _MISSING:
             raise ConfigError(self.key(name), "a list of strings (this key is required)")
         if value is default:
             return value
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, _Str) for v in value):
             raise ConfigError(self.key(name), "a list of strings", value)
         return list(value)
 
-    def table(self, name: str) -> Table | None:
+    def table(self, name: _Str) -> Table | None:
         value = self._get(name, None)
         return None if value is None else Table(value, self.key(name))
 
-    def tables(self, name: str) -> list[Table]:
+    def tables(self, name: _Str) -> list[Table]:
         """An array of tables (``[[printer]]``); a single table is accepted as a list of one."""
         value = self._get(name, None)
         if value is None:
