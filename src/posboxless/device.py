@@ -142,6 +142,11 @@ class ScannerService(DeviceService, Protocol):
         A new call from the same ``client`` releases that client's older pending call."""
         ...
 
+    def give_back(self, barcode: str) -> None:
+        """Return a barcode that could not be delivered (its HTTP client left) to the front of
+        the queue, so the next poll gets it. Event-loop thread only."""
+        ...
+
     def recent(self) -> list[dict[str, Any]]:
         """Recent barcodes (newest first) for the diagnostics page."""
         ...

@@ -85,6 +85,7 @@ class FakeScanner:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.cancelled = 0
+        self.given_back: list[str] = []
 
     def status(self) -> DeviceStatus:
         return DeviceStatus("connected", ("Fake scanner",))
@@ -104,6 +105,9 @@ class FakeScanner:
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
+
+    def give_back(self, barcode: str) -> None:
+        self.given_back.append(barcode)
 
     def recent(self) -> list[dict[str, Any]]:
         return []

@@ -295,8 +295,11 @@ class HwProxyApi:
             waiting: Awaitable[str] = _quiet(SCANNER_HOLD_SECONDS)
         else:
             waiting = scanner.next_barcode(client, SCANNER_HOLD_SECONDS)
-        barcode = await _unless_disconnected(call.request, waiting)
-        return "" if barcode is None else barcode
+        barcode, gone = await _unless_disconnected(call.request, waiting)
+        if gone and barcode and scanner is not None:
+            scanner.give_back(barcode)
+            return ""
+        return barcode
 
     async def is_scanner_connected(self, call: Call) -> bool:
         scanner = self.services.scanner
@@ -347,21 +350,25 @@ async def _quiet(seconds: float) -> str:
     return ""
 
 
-async def _unless_disconnected(request: Request, waiting: Awaitable[str]) -> str | None:
-    """Await ``waiting`` unless the HTTP client goes away first (then cancel it, so that a
-    barcode is never handed to a request nobody will read)."""
+async def _unless_disconnected(request: Request, waiting: Awaitable[str]) -> tuple[str, bool]:
+    """Await ``waiting`` unless the HTTP client goes away first; returns ``(result, gone)``.
+
+    A client that left has its wait cancelled, so that no barcode is handed to a request nobody
+    will read; a barcode that arrived in the very instant the client left is returned with
+    ``gone=True`` for the caller to give back."""
     task = asyncio.ensure_future(waiting)
-    gone = asyncio.ensure_future(_disconnected(request))
+    watcher = asyncio.ensure_future(_disconnected(request))
     try:
-        done, _ = await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        gone.cancel()
+        watcher.cancel()
+    gone = watcher in done
     if task in done:
-        return task.result()
+        return task.result(), gone
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    return None
+    return "", True
 
 
 async def _disconnected(request: Request) -> None:

@@ -1,0 +1,224 @@
+"""Reads one keyboard-mode scanner (``/dev/input/eventN``) in its own thread.
+
+The device is grabbed (EVIOCGRAB) before the first read so that the codes stop reaching the desktop,
+and released on stop. A read error means the scanner was unplugged: the device is closed, the state
+says so, and the thread re-opens the path every ``retry_interval`` until it is back (configured
+scanners) or ends so that discovery can find the device again under its new node (hot-plugged ones).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import select
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from posboxless.scanner.keyboard import BarcodeDecoder, KeyInput
+from posboxless.scanner.source import OnBarcode, SourceState, StateBox
+
+log = logging.getLogger(__name__)
+
+
+class InputDeviceLike(Protocol):
+    """The part of ``evdev.InputDevice`` used here (tests and the simulator provide fakes)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fd(self) -> int: ...
+
+    def grab(self) -> None: ...
+
+    def ungrab(self) -> None: ...
+
+    def read(self) -> Iterable[KeyInput]: ...
+
+    def close(self) -> None: ...
+
+
+def open_input_device(path: str) -> InputDeviceLike:
+    import evdev
+
+    device: Any = evdev.InputDevice(path)
+    return device
+
+
+def permission_message(path: str) -> str:
+    return f"Permission denied on {path}: add the service user to the 'input' group"
+
+
+class EvdevScanner:
+    def __init__(
+        self,
+        path: str,
+        decoder: BarcodeDecoder,
+        on_barcode: OnBarcode,
+        *,
+        label: str | None = None,
+        grab: bool = True,
+        persistent: bool = True,
+        open_device: Callable[[str], InputDeviceLike] = open_input_device,
+        retry_interval: float = 1.0,
+        poll_interval: float = 0.1,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.label = label or path
+        self.decoder = decoder
+        self.grab = grab
+        self.persistent = persistent
+        self._on_barcode = on_barcode
+        self._open_device = open_device
+        self._retry_interval = retry_interval
+        self._poll_interval = poll_interval
+        self._clock = clock  # the kernel stamps events with the wall clock: expiry must match
+        self._state = StateBox(SourceState("connecting", f"Opening {path}"))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._finished = False
+        self.device_name: str | None = None
+        self.connects = 0
+        self.disconnects = 0
+
+    @property
+    def state(self) -> SourceState:
+        return self._state.get()
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"scanner-evdev {self.path}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def details(self) -> dict[str, Any]:
+        stats = self.decoder.stats
+        return {
+            "type": "evdev",
+            "path": self.path,
+            "device_name": self.device_name,
+            "layout": self.decoder.keymap.name,
+            "suffix": self.decoder.suffix,
+            "grab": self.grab,
+            "status": self.state.status,
+            "message": self.state.message,
+            "barcodes": stats.barcodes,
+            "dropped_partials": stats.dropped_partials,
+            "unmapped_keys": stats.unmapped_keys,
+            "last_problem": stats.last_problem,
+            "connects": self.connects,
+            "disconnects": self.disconnects,
+        }
+
+    def _set(self, status: Any, message: str, level: int = logging.INFO) -> None:
+        if self._state.set(SourceState(status, message)):
+            log.log(level, "scanner %s: %s", self.label, message)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            device = self._open()
+            if device is not None:
+                self._read_until_gone(device)
+            if not self.persistent:
+                break
+            self._stop.wait(self._retry_interval)
+        self._finished = True
+
+    def _open(self) -> InputDeviceLike | None:
+        device: InputDeviceLike | None = None
+        try:
+            device = self._open_device(self.path)
+            if self.grab:
+                device.grab()
+        except OSError as exc:
+            if device is not None:
+                _close_quietly(device)
+            self._report_open_error(exc)
+            return None
+        self.device_name = device.name
+        self.decoder.reset()
+        self.connects += 1
+        layout = self.decoder.keymap.name
+        self._set("connected", f"Connected: {device.name} ({self.path}, layout {layout})")
+        return device
+
+    def _report_open_error(self, exc: OSError) -> None:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            self._set("error", permission_message(self.path), logging.ERROR)
+        elif exc.errno == errno.EBUSY:
+            self._set(
+                "error",
+                f"{self.path} is grabbed by another program (another proxy, or the Odoo box "
+                "software?)",
+                logging.ERROR,
+            )
+        elif exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
+            self._set("disconnected", f"Scanner '{self.label}' not connected ({self.path})")
+        else:
+            self._set("error", f"Cannot open {self.path}: {exc.strerror or exc}", logging.ERROR)
+
+    def _read_until_gone(self, device: InputDeviceLike) -> None:
+        problems = self.decoder.stats.last_problem
+        try:
+            while not self._stop.is_set():
+                ready, _, _ = select.select([device.fd], [], [], self._poll_interval)
+                if ready:
+                    try:
+                        events = list(device.read())
+                    except BlockingIOError:
+                        continue
+                    for event in events:
+                        self._emit(self.decoder.feed(event))
+                else:
+                    self._emit(self.decoder.expire(self._clock()))
+                if self.decoder.stats.last_problem != problems:
+                    problems = self.decoder.stats.last_problem
+                    log.warning("scanner %s: %s", self.label, problems)
+        except (OSError, ValueError) as exc:
+            # ENODEV on read, or a closed fd (ValueError from select): the scanner was unplugged.
+            self.disconnects += 1
+            self._set(
+                "disconnected",
+                f"Scanner '{self.label}' disconnected ({self.path}): {_reason(exc)}",
+                logging.WARNING,
+            )
+        finally:
+            if self.grab:
+                # an unplugged device cannot be released, and needs not be
+                with contextlib.suppress(OSError):
+                    device.ungrab()
+            _close_quietly(device)
+        if self._stop.is_set():
+            self._set("disconnected", f"Scanner '{self.label}' stopped")
+
+    def _emit(self, code: str | None) -> None:
+        if code:
+            try:
+                self._on_barcode(code, self.label)
+            except Exception:  # a delivery bug must not kill the reader
+                log.exception("scanner %s: delivering %r failed", self.label, code)
+
+
+def _close_quietly(device: InputDeviceLike) -> None:
+    with contextlib.suppress(Exception):
+        device.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENODEV:
+        return "device unplugged"
+    return str(exc) or exc.__class__.__name__

@@ -1,0 +1,136 @@
+"""Reads one serial scanner (USB-COM ``/dev/ttyACM*``, RS-232 adapter) in its own thread.
+
+A read error means the port went away: the transport is closed, the state says so and the port is
+re-opened every ``retry_interval`` until it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from posboxless.scanner.serial_lines import LineSplitter
+from posboxless.scanner.source import OnBarcode, SourceState, StateBox
+from posboxless.transports.base import TransportError
+from posboxless.transports.serial_port import SerialSettings, SerialTransport
+
+log = logging.getLogger(__name__)
+
+
+class SerialScanner:
+    persistent = True
+
+    def __init__(
+        self,
+        port: str,
+        splitter: LineSplitter,
+        on_barcode: OnBarcode,
+        *,
+        label: str | None = None,
+        settings: SerialSettings | None = None,
+        transport_factory: Callable[[str, SerialSettings], SerialTransport] = SerialTransport,
+        retry_interval: float = 1.0,
+        read_timeout: float = 0.1,
+    ) -> None:
+        self.path = port
+        self.label = label or port
+        self.splitter = splitter
+        self.settings = settings or SerialSettings()
+        self._on_barcode = on_barcode
+        self._transport = transport_factory(port, self.settings)
+        self._retry_interval = retry_interval
+        self._read_timeout = read_timeout
+        self._state = StateBox(SourceState("connecting", f"Opening {port}"))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connects = 0
+        self.disconnects = 0
+        self.barcodes = 0
+
+    @property
+    def state(self) -> SourceState:
+        return self._state.get()
+
+    @property
+    def finished(self) -> bool:
+        return False
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"scanner-serial {self.path}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "type": "serial",
+            "path": self.path,
+            "serial_settings": str(self.settings),
+            "suffix": self.splitter.suffix,
+            "status": self.state.status,
+            "message": self.state.message,
+            "barcodes": self.barcodes,
+            "dropped_overlong": self.splitter.dropped,
+            "connects": self.connects,
+            "disconnects": self.disconnects,
+        }
+
+    def _set(self, status: Any, message: str, level: int = logging.INFO) -> None:
+        if self._state.set(SourceState(status, message)):
+            log.log(level, "scanner %s: %s", self.label, message)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self._open():
+                self._read_until_gone()
+            self._stop.wait(self._retry_interval)
+        self._transport.close()
+
+    def _open(self) -> bool:
+        try:
+            self._transport.open()
+        except TransportError as exc:
+            text = str(exc)
+            status = "disconnected" if "not connected" in text else "error"
+            self._set(
+                status,
+                f"Scanner '{self.label}': {text}",
+                logging.INFO if status == "disconnected" else logging.ERROR,
+            )
+            return False
+        self.splitter.reset()
+        self.connects += 1
+        self._set("connected", f"Connected: {self.label} ({self.path}, serial {self.settings})")
+        return True
+
+    def _read_until_gone(self) -> None:
+        try:
+            while not self._stop.is_set():
+                # pyserial's read(n) waits for n bytes or the whole timeout: wait for the first
+                # byte only, then take what else has arrived, so a code is handed on at once.
+                data = self._transport.read(1, self._read_timeout)
+                if data:
+                    data += self._transport.read(4096, 0)
+                for code in self.splitter.feed(data) if data else ():
+                    self.barcodes += 1
+                    try:
+                        self._on_barcode(code, self.label)
+                    except Exception:  # a delivery bug must not kill the reader
+                        log.exception("scanner %s: delivering %r failed", self.label, code)
+        except TransportError as exc:
+            self.disconnects += 1
+            self._set(
+                "disconnected", f"Scanner '{self.label}' disconnected: {exc}", logging.WARNING
+            )
+        finally:
+            self._transport.close()
+        if self._stop.is_set():
+            self._set("disconnected", f"Scanner '{self.label}' stopped")

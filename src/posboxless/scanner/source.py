@@ -1,0 +1,59 @@
+"""What the scanner service needs from one scanner's reader thread (evdev or serial)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from posboxless.device import StatusName
+
+OnBarcode = Callable[[str, str], None]
+"""Called from the reader thread with ``(code, source label)``."""
+
+
+@dataclass(frozen=True)
+class SourceState:
+    status: StatusName
+    message: str
+
+
+class ScannerSource(Protocol):
+    label: str
+    path: str
+
+    @property
+    def state(self) -> SourceState: ...
+
+    @property
+    def finished(self) -> bool:
+        """The reader ended for good (a hot-plugged device went away); the owner forgets it."""
+        ...
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stops the reader thread and releases the device (blocking; call off the loop)."""
+        ...
+
+    def details(self) -> dict[str, Any]: ...
+
+
+class StateBox:
+    """A state written by the reader thread and read by ``status()`` on any thread."""
+
+    def __init__(self, initial: SourceState) -> None:
+        self._lock = threading.Lock()
+        self._state = initial
+
+    def get(self) -> SourceState:
+        with self._lock:
+            return self._state
+
+    def set(self, state: SourceState) -> bool:
+        """Returns True when the state changed (worth a log line)."""
+        with self._lock:
+            changed = state != self._state
+            self._state = state
+        return changed
