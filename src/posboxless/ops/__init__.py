@@ -1,0 +1,1 @@
+"""Operations: installing the service, checking a till (doctor), metrics and support bundles."""

@@ -1,56 +1,215 @@
-"""The HTML status page at ``/`` and ``/hw_proxy/status``: version, listen addresses, devices,
-origin-policy warning. Self-contained (no external resources)."""
+"""The diagnostics page at ``/`` (and ``/hw_proxy/status``) and its JSON API under ``/api/``.
+
+The page is self-contained (inline CSS and JavaScript from ``web/static``, no external resource)
+and readable without JavaScript: devices and warnings are rendered on the server, then the
+script refreshes everything from ``/api/diagnostics`` every two seconds. Actions are POSTs of
+JSON to ``/api/<action>``, guarded by ``posboxless.ops.diagnostics.may_act``.
+"""
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
 from posboxless import __version__
-from posboxless.web.hw_proxy import status_snapshot
+from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
+from posboxless.ops.diagnostics import may_act, snapshot
 
 if TYPE_CHECKING:
     from posboxless.app import AppState
 
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
-h1{font-size:1.4rem} table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
-.connected{color:#176f2c;font-weight:bold}.connecting{color:#8a6d00;font-weight:bold}
-.disconnected,.error{color:#b00020;font-weight:bold}
-.warning{background:#fff4ce;border:1px solid #e0c060;padding:.6rem;margin:.6rem 0}
-"""
+log = logging.getLogger(__name__)
+
+MAX_ACTION_BODY = 4096
 
 
-def render(state: AppState) -> str:
+@cache
+def _static(name: str) -> str:
+    return resources.files("posboxless.web").joinpath("static").joinpath(name).read_text("utf-8")
+
+
+def _json_for_script(value: Any) -> str:
+    # Inside <script>, "</" could end the element early: a barcode must not become markup.
+    return json.dumps(value, default=str).replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def render(state: AppState, request: Request | None = None) -> str:
     e = html.escape
+    data = snapshot(state, request) if request is not None else None
     rows = []
-    for key, value in status_snapshot(state.services).items():
-        if key == "escpos":
-            continue
-        messages = value.get("messages") or []
-        if isinstance(messages, str):
-            messages = [messages]
+    for device in state.services.all():
+        status = device.status()
         rows.append(
-            f"<tr><td>{e(key)}</td><td class='{e(value['status'])}'>{e(value['status'])}</td>"
-            f"<td>{'<br>'.join(e(str(m)) for m in messages)}</td></tr>"
+            f"<tr><td>{e(device.kind)} <b>{e(device.name)}</b></td>"
+            f"<td class='{e(status.status)}'>{e(status.status)}</td>"
+            f"<td>{'<br>'.join(e(m) for m in status.messages)}</td><td></td></tr>"
         )
     warnings = "".join(f"<div class='warning'>{e(w)}</div>" for w in state.warnings())
-    listen = "".join(f"<li>{e(url)}</li>" for url in state.listen_urls)
+    listen = ", ".join(e(u) for u in state.listen_urls) or "–"
+    script = ""
+    if data is not None:
+        script = (
+            f"<script id='initial' type='application/json'>{_json_for_script(data)}</script>"
+            f"<script>{_static('diagnostics.js')}</script>"
+        )
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width'>"
-        f"<title>posboxless</title><style>{_STYLE}</style></head><body>"
-        f"<h1>posboxless {e(__version__)}</h1>{warnings}"
-        f"<h2>Devices</h2><table><tr><th>device</th><th>status</th><th>messages</th></tr>"
-        f"{''.join(rows)}</table>"
-        f"<h2>Listening on</h2><ul>{listen}</ul>"
-        "</body></html>"
+        f"<title>posboxless diagnostics</title><style>{_static('diagnostics.css')}</style>"
+        "</head><body>"
+        "<div id='notice' role='status'></div>"
+        f"<h1>posboxless {e(__version__)}</h1>"
+        f"<div class='sub'>Listening on {listen} · <span id='uptime'></span></div>"
+        f"<div id='warnings'>{warnings}</div>"
+        "<h2>Devices</h2><div id='devices'><table><tr><th>device</th><th>status</th>"
+        f"<th>messages</th><th>last activity</th></tr>{''.join(rows)}</table></div>"
+        "<div class='grid'>"
+        "<div><h2>Scale</h2><div id='scale' class='card'></div></div>"
+        "<div><h2>Recent barcodes</h2><div id='barcodes' class='card'></div></div>"
+        "</div>"
+        "<h2>Printers</h2>"
+        "<div id='token-box' style='display:none' class='warning'><span id='token-reason'>"
+        "</span><form id='token-form'><input id='token' type='password' "
+        "placeholder='admin token' autocomplete='off'> <button>Use</button></form></div>"
+        "<div id='printers' class='grid'></div>"
+        "<h2>POS clients seen</h2><div id='clients'></div>"
+        "<h2>Recent log lines</h2><pre id='logs'></pre>"
+        "<p class='sub'>Metrics for monitoring: <a href='/metrics'>/metrics</a> · "
+        "command line: <code>sudo posboxless doctor</code>, "
+        "<code>sudo posboxless support-bundle</code></p>"
+        f"{script}</body></html>"
     )
 
 
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.posboxless
+    return state
+
+
 async def page(request: Request) -> HTMLResponse:
-    return HTMLResponse(render(request.app.state.posboxless))
+    return HTMLResponse(
+        render(_state(request), request),
+        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
+    )
+
+
+async def diagnostics(request: Request) -> JSONResponse:
+    return JSONResponse(snapshot(_state(request), request), headers={"Cache-Control": "no-store"})
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_ACTION_BODY:
+        raise InvalidInput("The request is too large")
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        raise InvalidInput("The request is not valid JSON") from None
+    if not isinstance(params, dict):
+        raise InvalidInput("The request must be a JSON object")
+    return params
+
+
+def _printer(state: AppState, params: dict[str, Any]) -> PrinterService:
+    name = params.get("printer") or state.services.default_printer_name
+    printer = state.services.printers.get(name) if isinstance(name, str) else None
+    if printer is None:
+        raise DeviceUnavailable(f"No printer named {name!r} is configured")
+    return printer
+
+
+async def _test_print(state: AppState, params: dict[str, Any]) -> str:
+    printer = _printer(state, params)
+    test_print = getattr(printer, "test_print", None)
+    if test_print is None:
+        raise DeviceUnavailable(f"Printer '{printer.name}' cannot print a test page")
+    job = await test_print()
+    return f"Test page queued on '{printer.name}' (job {job})"
+
+
+async def _reprint(state: AppState, params: dict[str, Any]) -> str:
+    printer = _printer(state, params)
+    reprint = getattr(printer, "reprint", None)
+    if reprint is None:
+        raise DeviceUnavailable(f"Printer '{printer.name}' cannot reprint")
+    job_id = params.get("job_id")
+    if isinstance(job_id, bool) or not isinstance(job_id, (int, str)):
+        raise InvalidInput("Say which job to reprint (job_id)")
+    job = await reprint(job_id)
+    return f"Job {job_id} queued again on '{printer.name}' (job {job})"
+
+
+async def _drawer_test(state: AppState, params: dict[str, Any]) -> str:
+    printer = _printer(state, params)
+    job = await printer.submit_drawer_kick()
+    return f"Cash drawer pulse sent through '{printer.name}' (job {job})"
+
+
+async def _inject_barcode(state: AppState, params: dict[str, Any]) -> str:
+    scanner = state.services.scanner
+    inject = getattr(scanner, "inject", None)
+    if inject is None:
+        raise DeviceUnavailable("No scanner accepts typed barcodes")
+    code = params.get("code")
+    if not isinstance(code, str):
+        raise InvalidInput("Type a barcode (code)")
+    inject(code)
+    return f"Barcode {code} sent as if scanned"
+
+
+Action = Callable[["AppState", dict[str, Any]], Awaitable[str]]
+ACTIONS: dict[str, Action] = {
+    "test_print": _test_print,
+    "reprint": _reprint,
+    "drawer_test": _drawer_test,
+    "inject_barcode": _inject_barcode,
+}
+
+
+def _action_endpoint(name: str, action: Action) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        state = _state(request)
+        allowed, reason = may_act(request, state)
+        client = request.client.host if request.client else "?"
+        if not allowed:
+            log.warning("diagnostics action %s refused for %s: %s", name, client, reason)
+            return _error(403, reason)
+        try:
+            message = await action(state, await _params(request))
+        except InvalidInput as exc:
+            log.warning("diagnostics action %s from %s: %s", name, client, exc)
+            return _error(400, str(exc))
+        except DeviceUnavailable as exc:
+            log.warning("diagnostics action %s from %s: %s", name, client, exc)
+            return _error(409, str(exc))
+        except DeviceError as exc:
+            log.error("diagnostics action %s from %s failed: %s", name, client, exc)
+            return _error(502, str(exc))
+        log.info("diagnostics action %s from %s: %s", name, client, message)
+        return JSONResponse({"message": message})
+
+    return endpoint
+
+
+def routes() -> list[Route]:
+    """The page's API; the page itself is mounted at ``/`` by ``posboxless.app``."""
+    return [
+        Route("/api/diagnostics", diagnostics, methods=["GET"]),
+        *(
+            Route(f"/api/{name}", _action_endpoint(name, action), methods=["POST"])
+            for name, action in ACTIONS.items()
+        ),
+    ]

@@ -1,0 +1,143 @@
+"use strict";
+// The diagnostics page: renders /api/diagnostics and sends actions. Plain DOM, no libraries,
+// text only through textContent (device messages and barcodes are untrusted).
+(function () {
+  const REFRESH_MS = 2000;
+  let data = JSON.parse(document.getElementById("initial").textContent);
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "onclick") node.addEventListener("click", v);
+      else node.setAttribute(k, v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  function when(t) {
+    return t ? new Date(t * 1000).toLocaleString() : "–";
+  }
+  function ago(t) {
+    if (!t) return "never";
+    const s = Math.max(0, Math.round(data.now - t));
+    return s < 120 ? s + " s ago" : s < 7200 ? Math.round(s / 60) + " min ago" : when(t);
+  }
+  function replace(id, ...children) {
+    const box = document.getElementById(id);
+    box.replaceChildren(...children.flat());
+  }
+  function token() {
+    return sessionStorage.getItem("posboxless-token") || "";
+  }
+  function notice(text, ok) {
+    const box = document.getElementById("notice");
+    box.textContent = text;
+    box.className = ok ? "ok" : "bad";
+  }
+
+  async function act(action, body) {
+    const headers = { "Content-Type": "application/json" };
+    if (token()) headers["Authorization"] = "Bearer " + token();
+    try {
+      const r = await fetch("/api/" + action, { method: "POST", headers, body: JSON.stringify(body) });
+      const answer = await r.json();
+      notice(r.ok ? answer.message : answer.error, r.ok);
+    } catch (e) {
+      notice("The proxy did not answer: " + e, false);
+    }
+    refresh();
+  }
+
+  function details(d) {
+    const dl = el("dl", {});
+    for (const [k, v] of Object.entries(d || {})) {
+      if (v === null || v === undefined || k === "status") continue;
+      let text = typeof v === "object" ? JSON.stringify(v) : String(v);
+      if (/(^last_|_since$|_at$|^updated$)/.test(k) && typeof v === "number") text = when(v) + " (" + ago(v) + ")";
+      dl.append(el("dt", {}, k), el("dd", {}, text));
+    }
+    return el("details", {}, el("summary", {}, "details"), dl);
+  }
+
+  function renderDevices() {
+    replace("devices", el("table", {},
+      el("tr", {}, el("th", {}, "device"), el("th", {}, "status"), el("th", {}, "messages"), el("th", {}, "last activity")),
+      data.devices.map((d) => el("tr", { "data-device": d.kind + ":" + d.name },
+        el("td", {}, d.kind + " ", el("b", {}, d.name)),
+        el("td", { class: d.status }, d.status),
+        el("td", {}, d.messages.map((m) => el("div", {}, m)), details(d.details)),
+        el("td", {}, ago(d.details && (d.details.last_ok || d.details.last_status_poll || d.details.updated)))))));
+  }
+
+  function renderScale() {
+    const s = data.scale;
+    if (!s) return replace("scale", el("p", {}, "No scale configured."));
+    const info = Array.isArray(s.info) ? s.info.join(", ") : s.info;
+    replace("scale", el("div", { class: "weight", id: "weight" },
+      s.weight === null || s.weight === undefined ? "–" : Number(s.weight).toFixed(3) + " " + (s.unit || "kg")),
+      el("div", { class: "sub" }, "status: " + info + (s.stable === false ? " (moving)" : "")));
+  }
+
+  function renderBarcodes() {
+    if (!data.barcodes.length) return replace("barcodes", el("p", {}, "No barcode scanned yet."));
+    replace("barcodes", el("table", {},
+      data.barcodes.map((b) => el("tr", {}, el("td", {}, el("code", {}, b.barcode || b.code || JSON.stringify(b))),
+        el("td", { class: "sub" }, b.source || ""), el("td", { class: "sub" }, ago(b.time || b.at))))));
+  }
+
+  function renderPrinters() {
+    const allowed = data.actions.allowed;
+    replace("printers", data.printers.length ? data.printers.map((p) => el("div", { class: "card", "data-printer": p.name },
+      el("h3", {}, p.name + (p.default ? " (default) " : " "), el("span", { class: p.status }, p.status)),
+      el("div", {},
+        el("button", { id: "test-print-" + p.name, onclick: () => act("test_print", { printer: p.name }) }, "Test print"),
+        el("button", { id: "drawer-" + p.name, onclick: () => act("drawer_test", { printer: p.name }) }, "Open cash drawer")),
+      typeof p.journal === "string" ? el("p", {}, p.journal) : el("table", { class: "journal" },
+        el("tr", {}, ["job", "kind", "state", "received", "attempts", "error", ""].map((h) => el("th", {}, h))),
+        p.journal.map((j) => el("tr", { "data-job": j.id },
+          el("td", {}, j.id + (j.reprint_of ? " (reprint of " + j.reprint_of + ")" : "")),
+          el("td", {}, j.kind), el("td", { class: "state" }, j.state + (j.interrupted ? ", interrupted" : "")),
+          el("td", {}, when(j.created)), el("td", {}, j.attempts), el("td", {}, j.error || ""),
+          el("td", {}, j.kind === "drawer" ? "" : el("button", { class: "reprint",
+            onclick: () => act("reprint", { printer: p.name, job_id: j.id }) }, "Reprint"))))))) :
+      el("p", {}, "No printer configured."));
+    document.querySelectorAll("#printers button").forEach((b) => { b.disabled = !allowed; });
+    const box = document.getElementById("token-box");
+    box.style.display = allowed ? "none" : "block";
+    document.getElementById("token-reason").textContent = data.actions.reason;
+  }
+
+  function renderRest() {
+    replace("warnings", data.warnings.map((w) => el("div", { class: "warning" }, w)));
+    replace("clients", data.clients.length ? el("table", {},
+      el("tr", {}, el("th", {}, "POS (origin)"), el("th", {}, "address"), el("th", {}, "last call"), el("th", {}, "calls"), el("th", {}, "seen")),
+      data.clients.map((c) => el("tr", {}, el("td", {}, c.origin), el("td", {}, c.address), el("td", {}, c.last_path),
+        el("td", {}, c.calls), el("td", {}, ago(c.last_seen))))) : el("p", {}, "No POS has called yet."));
+    document.getElementById("logs").textContent = data.logs.join("\n") || "(no log lines yet)";
+    document.getElementById("uptime").textContent = "running since " + when(data.started);
+  }
+
+  function render() {
+    renderDevices(); renderScale(); renderBarcodes(); renderPrinters(); renderRest();
+    document.body.setAttribute("data-rendered", String(data.now));
+  }
+
+  async function refresh() {
+    try {
+      const headers = token() ? { Authorization: "Bearer " + token() } : {};
+      const r = await fetch("/api/diagnostics", { headers });
+      if (r.ok) { data = await r.json(); render(); }
+    } catch (e) { /* the next refresh tries again */ }
+  }
+
+  document.getElementById("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem("posboxless-token", document.getElementById("token").value);
+    refresh();
+  });
+  render();
+  setInterval(refresh, REFRESH_MS);
+})();

@@ -1,0 +1,179 @@
+"""The diagnostics page in headless Chromium, against the real app and simulated devices."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from posboxless import logs
+from posboxless.app import create_app
+from posboxless.config import Config, ServerConfig
+from posboxless.services import Services, build_services
+
+from .test_diagnostics_api import mount_diagnostics
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+TOKEN = "counter-token-42"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="the distribution's chromium is not installed"),
+]
+
+
+class RunningProxy:
+    """The real application and simulated devices, served by uvicorn on a loopback port."""
+
+    def __init__(self, data_dir: Path, admin_token: str = "") -> None:
+        self.config = Config(
+            server=ServerConfig(data_dir=data_dir, simulate=True, admin_token=admin_token)
+        )
+        self.services: Services = build_services(self.config)
+        app = create_app(self.config, self.services)
+        mount_diagnostics(app)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        await self.services.start()
+        try:
+            serving = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+            while not self.server.started and not serving.done():
+                await asyncio.sleep(0.01)
+            self.ready.set()
+            await serving
+        finally:
+            await self.services.stop()
+
+    def __enter__(self) -> RunningProxy:
+        self.thread.start()
+        assert self.ready.wait(20), "the proxy did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(20)
+        self.sock.close()
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[RunningProxy]:
+    # As `posboxless serve` does (logs.setup): the page shows the in-process ring of lines.
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(logs.recent)
+    root.setLevel(logging.INFO)
+    try:
+        with RunningProxy(tmp_path, admin_token=TOKEN) as running:
+            yield running
+    finally:
+        root.removeHandler(logs.recent)
+        root.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Any) -> Iterator[Any]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+def test_page_shows_devices_and_reprint_and_test_print_work(
+    proxy: RunningProxy, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    page = chromium.new_page(viewport={"width": 1200, "height": 1400})
+    external: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(f"http://localhost:{proxy.port}/") else external.append(r.url)
+        ),
+    )
+    page.goto(f"http://localhost:{proxy.port}/")
+
+    for device in ("printer:receipt", "scale:scale", "scanner:scanner"):
+        expect(page.locator(f'[data-device="{device}"] td.connected')).to_have_text("connected")
+    expect(page.locator("#weight")).to_have_text(re.compile(r"^\d+\.\d{3} kg$"))
+
+    printer = page.locator('[data-printer="receipt"]')
+    printer.locator("button", has_text="Test print").click()
+    expect(page.locator("#notice")).to_contain_text("Test page queued")
+    first = printer.locator("tr[data-job]").first
+    expect(first.locator(".state")).to_have_text("done", timeout=10_000)
+    job_id = first.get_attribute("data-job")
+
+    first.locator("button.reprint").click()
+    expect(page.locator("#notice")).to_contain_text(f"Job {job_id} queued again")
+    reprint = printer.locator("tr[data-job]").first
+    expect(reprint).to_contain_text(f"reprint of {job_id}", timeout=10_000)
+    expect(reprint.locator(".state")).to_have_text("done", timeout=10_000)
+
+    printer.locator("button", has_text="Open cash drawer").click()
+    expect(page.locator("#notice")).to_contain_text("Cash drawer pulse sent")
+
+    jobs = proxy.services.printers["receipt"].journal(10)  # type: ignore[attr-defined]
+    assert [j["kind"] for j in jobs][:3] == ["drawer", "text", "text"]
+    assert jobs[1]["reprint_of"] == int(job_id or 0) and jobs[1]["state"] == "done"
+
+    expect(page.locator("#logs")).to_contain_text("diagnostics action test_print")
+    assert external == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "diagnostics-page.png"), full_page=True)
+    page.close()
+
+
+def test_another_computer_needs_the_admin_token(proxy: RunningProxy, playwright: Any) -> None:
+    """Reached by a name that is not the till's own, actions wait for the admin token."""
+    from playwright.sync_api import expect
+
+    args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP till1.shop.test 127.0.0.1"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+    try:
+        page = browser.new_page()
+        page.goto(f"http://till1.shop.test:{proxy.port}/")
+        test_print = page.locator('[data-printer="receipt"] button', has_text="Test print")
+        expect(test_print).to_be_disabled()
+        expect(page.locator("#token-reason")).to_contain_text("admin token")
+
+        page.fill("#token", "wrong")
+        page.click("#token-form button")
+        expect(test_print).to_be_disabled()
+
+        page.fill("#token", TOKEN)
+        page.click("#token-form button")
+        expect(test_print).to_be_enabled()
+        test_print.click()
+        expect(page.locator("#notice")).to_contain_text("Test page queued")
+    finally:
+        browser.close()
