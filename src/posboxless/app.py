@@ -29,7 +29,9 @@ from posboxless.config import Config
 from posboxless.services import Services
 from posboxless.web import display_pages, status_page
 from posboxless.web.clients import ClientTracker
+from posboxless.ops.metrics import Metrics
 from posboxless.web.hw_proxy import HwProxyApi
+from posboxless.web.metrics import MetricsMiddleware, metrics_route
 from posboxless.web.origin import OriginPolicy, OriginPolicyMiddleware
 
 log = logging.getLogger(__name__)
@@ -83,19 +85,27 @@ def create_app(
     policy = OriginPolicy(config.server.allowed_origins, local_host_names(config))
     state = AppState(config, services, clients, policy, listen_urls or [], warnings or [])
     api = HwProxyApi(services, config.server.max_body_bytes)
+    metrics = Metrics(services)
     routes = [
         Route("/", status_page.page, methods=["GET"]),
         Route("/hw_proxy/status", status_page.page, methods=["GET"]),
         Route("/hw_proxy/status/", status_page.page, methods=["GET"]),
         Route("/hw_proxy/{name:path}", api.endpoint, methods=["GET", "POST"]),
+        *status_page.routes(),
+        metrics_route(metrics),
         *display_pages.routes(),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(OriginPolicyMiddleware, policy=policy, clients=clients)],
+        middleware=[
+            # Outermost, so that refused requests are counted too.
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(OriginPolicyMiddleware, policy=policy, clients=clients),
+        ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
     )
     app.state.posboxless = state
+    app.state.metrics = metrics
     return app
 
 

@@ -145,10 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_export_ca(sub)
     _add_check_config(sub)
-    try:  # INTEGRATION-GUARD: removed once posboxless.ops lands
-        _add_ops(sub)
-    except ImportError:
-        pass
+    _add_ops(sub)
     return parser
 
 
