@@ -26,10 +26,10 @@ from starlette.routing import Route
 
 from posboxless import netinfo, tls
 from posboxless.config import Config
+from posboxless.ops.metrics import Metrics
 from posboxless.services import Services
 from posboxless.web import display_pages, status_page
 from posboxless.web.clients import ClientTracker
-from posboxless.ops.metrics import Metrics
 from posboxless.web.hw_proxy import HwProxyApi
 from posboxless.web.metrics import MetricsMiddleware, metrics_route
 from posboxless.web.origin import OriginPolicy, OriginPolicyMiddleware
