@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import termios
 import threading
 from dataclasses import dataclass
 
@@ -71,7 +72,7 @@ class SerialTransport:
                 write_timeout=s.write_timeout,
                 exclusive=True if self.port.startswith("/") else None,
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (serial.SerialException, OSError, ValueError, termios.error) as exc:
             self._serial = None
             raise TransportError(f"Cannot open {self.port}: {_reason(exc)}") from exc
 
@@ -92,7 +93,12 @@ class SerialTransport:
         try:
             written = port.write(data)
             port.flush()
-        except (serial.SerialException, serial.SerialTimeoutException, OSError) as exc:
+        except (
+            serial.SerialException,
+            serial.SerialTimeoutException,
+            OSError,
+            termios.error,
+        ) as exc:
             raise TransportError(f"Write to {self.port} failed: {_reason(exc)}") from exc
         if written is not None and written != len(data):
             raise TransportError(
@@ -104,7 +110,7 @@ class SerialTransport:
         try:
             port.timeout = timeout
             return bytes(port.read(size))
-        except (serial.SerialException, OSError, TypeError) as exc:
+        except (serial.SerialException, OSError, TypeError, termios.error) as exc:
             # pyserial raises TypeError from inside read() when the device vanished mid-call
             raise TransportError(f"Read from {self.port} failed: {_reason(exc)}") from exc
 
@@ -114,14 +120,14 @@ class SerialTransport:
         try:
             port.timeout = timeout
             return bytes(port.read_until(terminator, size))
-        except (serial.SerialException, OSError, TypeError) as exc:
+        except (serial.SerialException, OSError, TypeError, termios.error) as exc:
             raise TransportError(f"Read from {self.port} failed: {_reason(exc)}") from exc
 
     def discard_input(self) -> None:
         port = self._port()
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError, TypeError) as exc:
+        except (serial.SerialException, OSError, TypeError, termios.error) as exc:
             raise TransportError(f"{self.port}: {_reason(exc)}") from exc
 
 
