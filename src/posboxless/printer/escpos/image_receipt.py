@@ -1,0 +1,47 @@
+"""Odoo 13+ image receipts: base64 JPEG/PNG -> printer width -> 1-bit -> image bands + cut."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from posboxless.printer.escpos import encoder
+from posboxless.printer.escpos.image_loading import (
+    DEFAULT_MAX_PIXELS,
+    decode_base64,
+    open_image,
+)
+from posboxless.printer.escpos.job import RenderedJob, job_prologue
+from posboxless.printer.escpos.raster import encode_bitmap, fit_width, to_bitmap
+
+if TYPE_CHECKING:
+    from posboxless.printer.profiles import PrinterProfile
+
+
+def render_image_receipt(
+    image_base64: str, profile: PrinterProfile, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> RenderedJob:
+    """Render the base64 image Odoo 13+ sends (without the ``data:`` prefix; one is tolerated)."""
+    text = image_base64
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    return render_image_bytes(
+        decode_base64(text, what="receipt image"), profile, max_pixels=max_pixels
+    )
+
+
+def render_image_bytes(
+    image: bytes, profile: PrinterProfile, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> RenderedJob:
+    """Render an encoded image (JPEG, PNG...) as a receipt for ``profile``."""
+    picture = open_image(
+        image, max_pixels=max_pixels, what="receipt image", draft_width=profile.width_dots
+    )
+    picture = fit_width(picture, profile.width_dots, upscale=profile.scale_images)
+    bitmap = to_bitmap(picture)
+    data = (
+        job_prologue(profile)
+        + encoder.align("center")
+        + encode_bitmap(bitmap, profile.image_method)
+        + encoder.cut(profile.cut)
+    )
+    return RenderedJob(data=data, kind="receipt")
