@@ -55,13 +55,14 @@ class Services:
         results = await asyncio.gather(
             *(device.stop() for device in self.all()), return_exceptions=True
         )
-        for device, result in zip(self.all(), results):
+        for device, result in zip(self.all(), results, strict=False):
             if isinstance(result, BaseException):
                 log.error("stopping %s %s failed: %s", device.kind, device.name, result)
 
 
 def claimed_serial_ports(config: Config) -> frozenset[str]:
     ports = {p.device for p in config.printers if p.device}
+    ports |= {p.serial for p in config.printers if p.serial}
     if config.scale is not None and config.scale.port:
         ports.add(config.scale.port)
     ports |= {s.device for s in config.scanners if s.device}

@@ -1,0 +1,454 @@
+"""Simulated ESC/POS printers for tests and the ``--simulate`` demo.
+
+``SimulatedPrinter`` is the printer itself, free of I/O: bytes in, DLE EOT answers out, everything
+received kept for inspection and decoded by the project's ``EscPosDecoder``. Two front ends put it
+behind real transports:
+
+* ``TcpPrinterSimulator``: a loopback "port 9100" printer (one connection at a time, like the real
+  ones), with an ``unplug()``/``replug()`` pair;
+* ``PtyPrinterSimulator``: a raw-mode pty whose slave path stands in for ``/dev/usb/lpN`` or a
+  serial printer.
+
+Like a real printer, the simulator answers ``DLE EOT n`` wherever it appears in the stream, even
+inside image data (devices.md §1.9): the code under test must cope with stray answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import socket
+import threading
+import time
+import tty
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STATES = ("ok", "near_end", "paper_out", "cover_open", "drawer_high")
+
+# Answers to DLE EOT 1..4 per state (devices.md §7.4).
+_STATUS_BYTES: dict[str, tuple[int, int, int, int]] = {
+    "ok": (0x12, 0x12, 0x12, 0x12),
+    "near_end": (0x12, 0x12, 0x12, 0x12 | 0x0C),
+    "paper_out": (0x12 | 0x08, 0x12 | 0x20, 0x12, 0x12 | 0x60),
+    "cover_open": (0x12 | 0x08, 0x12 | 0x04 | 0x40, 0x12, 0x12),
+    "drawer_high": (0x12 | 0x04, 0x12, 0x12, 0x12),
+}
+
+_DLE_EOT = b"\x10\x04"
+_CUT_PREFIX = b"\x1d\x56"
+
+
+class SimulatedPrinter:
+    """The printer model shared by every front end. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        state: str = "ok",
+        on_bytes: Callable[[bytes], None] | None = None,
+        output_dir: Path | None = None,
+    ) -> None:
+        self._state = "ok"
+        self.state = state
+        self.silent = False
+        """Never answer status queries (a printer that is off behind a live link)."""
+        self.answer_delay = 0.0
+        """Seconds to wait before each answer ("slow" mode)."""
+        self.on_bytes = on_bytes
+        self.output_dir = output_dir
+        self.received = bytearray()
+        self.status_queries = 0
+        self.decode_errors: list[str] = []
+        self._receipt_start = 0
+        self.receipts_saved = 0
+        self._tail = b""
+        self._changed = threading.Condition()
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        if value not in STATES:
+            raise ValueError(f"simulated printer state must be one of {STATES}, not {value!r}")
+        self._state = value
+
+    def status_byte(self, n: int) -> int:
+        return _STATUS_BYTES[self._state][n - 1] if 1 <= n <= 4 else 0x12
+
+    def feed(self, data: bytes) -> bytes:
+        """Take bytes from the host; return the answers the printer sends back."""
+        if self.on_bytes is not None:
+            self.on_bytes(data)
+        with self._changed:
+            self.received += data
+            self._changed.notify_all()
+        answers = bytearray()
+        # A query may be split across reads: keep the last two bytes for the next call.
+        window = self._tail + data
+        start = 0
+        while (found := window.find(_DLE_EOT, start)) != -1 and found + 2 < len(window):
+            self.status_queries += 1
+            answers.append(self.status_byte(window[found + 2]))
+            start = found + 3
+        self._tail = window[max(start, len(window) - 2) :]
+        if self.output_dir is not None:
+            self._save_receipts()
+        if self.silent:
+            return b""
+        return bytes(answers)
+
+    def wait_for(self, predicate: Callable[[bytes], bool], timeout: float) -> bool:
+        """Test helper: wait until ``predicate(received bytes)`` holds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(bytes(self.received)):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def document(self, data: bytes | None = None) -> Any:
+        """Decode ``data`` (default: everything received) with the project's ESC/POS decoder."""
+        from posboxless.printer.escpos import EscPosDecoder
+
+        decoder = EscPosDecoder()
+        decoder.feed(bytes(self.received) if data is None else data)
+        return decoder.document
+
+    def _save_receipts(self) -> None:
+        """Demo mode: each cut ends a receipt, written as text + PNG with its number."""
+        assert self.output_dir is not None
+        while (cut := self.received.find(_CUT_PREFIX, self._receipt_start)) != -1:
+            if cut + 2 >= len(self.received):
+                return
+            # GS V m (m = 0, 1, 48, 49) has no parameter; GS V 65/66 n has one.
+            end = cut + (3 if self.received[cut + 2] in (0, 1, 48, 49) else 4)
+            if end > len(self.received):
+                return
+            receipt = bytes(self.received[self._receipt_start : end])
+            self._receipt_start = end
+            self.receipts_saved += 1
+            self._write_receipt(self.receipts_saved, receipt)
+
+    def _write_receipt(self, number: int, data: bytes) -> None:
+        assert self.output_dir is not None
+        base = self.output_dir / f"receipt-{number:05d}"
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            base.with_suffix(".bin").write_bytes(data)
+            document = self.document(data)
+            base.with_suffix(".txt").write_text(document.text(), encoding="utf-8")
+            document.to_png(base.with_suffix(".png"))
+        except Exception as exc:  # the demo printer must keep running whatever it is sent
+            self.decode_errors.append(f"receipt {number}: {exc}")
+            log.warning("simulated printer could not decode receipt %d: %s", number, exc)
+
+
+class TcpPrinterSimulator:
+    """A "port 9100" printer on 127.0.0.1 (ephemeral port), served by one thread."""
+
+    def __init__(self, printer: SimulatedPrinter | None = None, *, port: int = 0) -> None:
+        self.printer = printer or SimulatedPrinter()
+        self._server = socket.create_server(("127.0.0.1", port))
+        self._server.settimeout(0.05)
+        self.host, self.port = self._server.getsockname()[:2]
+        self._unplugged = threading.Event()
+        self._paused = threading.Event()
+        self._stop = threading.Event()
+        self.read_size = 65536
+        """Bytes taken per read; lower it (with ``read_delay``) for a slow printer."""
+        self.read_delay = 0.0
+        self.connections = 0
+        self._client: socket.socket | None = None
+        self._thread = threading.Thread(target=self._serve, name="sim-printer-tcp", daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self) -> TcpPrinterSimulator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._drop_client()
+        self._server.close()
+
+    def unplug(self, *, after_answers: bool = False) -> None:
+        """Drop the connection; later connections are closed at once (the printer is gone).
+
+        ``after_answers``: called from an ``on_bytes`` hook, let the answers to the bytes being
+        handled go out first (the cable is pulled just after the printer answered)."""
+        self._unplugged.set()
+        client = self._client
+        if client is not None and not after_answers:
+            # Shut down rather than close: the serving thread may be inside select() on it.
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
+
+    def replug(self) -> None:
+        self._unplugged.clear()
+
+    def pause(self) -> None:
+        """Stop reading (the printer's buffer is full): writers block on flow control."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(OSError):
+                client.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if self._client is None:
+                try:
+                    client, _ = self._server.accept()
+                except (TimeoutError, OSError):
+                    continue
+                if self._unplugged.is_set():
+                    client.close()
+                    continue
+                self.connections += 1
+                self._client = client
+            if self._unplugged.is_set():
+                self._drop_client()
+                continue
+            if self._paused.is_set():
+                time.sleep(0.005)
+                continue
+            self._serve_once(self._client)
+
+    def _serve_once(self, client: socket.socket) -> None:
+        try:
+            ready, _, _ = select.select([client], [], [], 0.05)
+            if not ready:
+                return
+            data = client.recv(self.read_size)
+        except OSError:
+            self._drop_client()
+            return
+        if not data:
+            self._drop_client()
+            return
+        answers = self.printer.feed(data)
+        if self.read_delay:
+            time.sleep(self.read_delay)
+        if answers:
+            if self.printer.answer_delay:
+                time.sleep(self.printer.answer_delay)
+            try:
+                client.sendall(answers)
+            except OSError:
+                self._drop_client()
+
+
+class PtyPrinterSimulator:
+    """A raw-mode pty: ``path`` is the slave, opened by the code under test like ``/dev/usb/lp0``
+    or a serial port; this side reads the master."""
+
+    def __init__(self, printer: SimulatedPrinter | None = None) -> None:
+        self.printer = printer or SimulatedPrinter()
+        self._master, self._slave = os.openpty()
+        # No line discipline on the "device" side: a real usblp node has none.
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+        self._paused = threading.Event()
+        self._stop = threading.Event()
+        self.read_size = 65536
+        self.read_delay = 0.0
+        self._thread = threading.Thread(target=self._serve, name="sim-printer-pty", daemon=True)
+
+    def start(self) -> PtyPrinterSimulator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if self._paused.is_set():
+                time.sleep(0.005)
+                continue
+            try:
+                ready, _, _ = select.select([self._master], [], [], 0.05)
+                if not ready:
+                    continue
+                data = os.read(self._master, self.read_size)
+            except OSError:
+                time.sleep(0.01)
+                continue
+            answers = self.printer.feed(data)
+            if self.read_delay:
+                time.sleep(self.read_delay)
+            if answers:
+                if self.printer.answer_delay:
+                    time.sleep(self.printer.answer_delay)
+                with contextlib.suppress(OSError):
+                    os.write(self._master, answers)
+
+
+class UsbPrinterSimulator:
+    """Stands in for a ``usb.core.Device`` of a vendor-class printer (there is no USB bus in CI):
+    a configuration with interface (0, 0) and two bulk endpoints, a kernel driver to detach, and
+    bulk ``write``/``read`` wired to a ``SimulatedPrinter``."""
+
+    def __init__(
+        self,
+        printer: SimulatedPrinter | None = None,
+        *,
+        vendor: int = 0x04B8,
+        product: int = 0x0202,
+        endpoints: tuple[int, ...] = (0x82, 0x01),
+    ) -> None:
+        self.printer = printer or SimulatedPrinter()
+        self.idVendor = vendor
+        self.idProduct = product
+        self.interface = _FakeInterface([_FakeEndpoint(address) for address in endpoints])
+        self.configured = False
+        self.kernel_driver_active = True
+        self.detached: list[int] = []
+        self.claimed: list[int] = []
+        self.resets = 0
+        self.writes: list[tuple[int, int]] = []
+        """``(endpoint, size)`` of every bulk write."""
+        self.stalled = False
+        """Writes time out (a jammed printer)."""
+        self.unplugged = False
+        self._answers = bytearray()
+        self._ready = threading.Condition()
+        self._ctx = _FakeUsbContext(self)
+
+    def _check_present(self) -> None:
+        if self.unplugged:
+            import usb.core
+
+            raise usb.core.USBError("No such device (it may have been disconnected)", errno=19)
+
+    def get_active_configuration(self) -> _FakeConfiguration:
+        self._check_present()
+        if not self.configured:
+            import usb.core
+
+            raise usb.core.USBError("Configuration not set")
+        return _FakeConfiguration(self.interface)
+
+    def set_configuration(self) -> None:
+        self._check_present()
+        self.configured = True
+
+    def is_kernel_driver_active(self, number: int) -> bool:
+        return self.kernel_driver_active
+
+    def detach_kernel_driver(self, number: int) -> None:
+        self.detached.append(number)
+        self.kernel_driver_active = False
+
+    def reset(self) -> None:
+        self._check_present()
+        self.resets += 1
+
+    def write(self, endpoint: int, data: bytes, timeout: int) -> int:
+        import usb.core
+
+        self._check_present()
+        if endpoint & 0x80 or endpoint not in self.interface.addresses:
+            raise usb.core.USBError("Invalid endpoint address", errno=22)
+        if self.stalled:
+            time.sleep(min(timeout, 50) / 1000)
+            raise usb.core.USBTimeoutError("Operation timed out", errno=110)
+        self.writes.append((endpoint, len(data)))
+        answers = self.printer.feed(bytes(data))
+        if answers:
+            with self._ready:
+                self._answers += answers
+                self._ready.notify_all()
+        return len(data)
+
+    def read(self, endpoint: int, size: int, timeout: int) -> Any:
+        import array
+
+        import usb.core
+
+        self._check_present()
+        if not endpoint & 0x80 or endpoint not in self.interface.addresses:
+            raise usb.core.USBError("Invalid endpoint address", errno=22)
+        with self._ready:
+            if not self._answers:
+                self._ready.wait(timeout / 1000)
+            if not self._answers:
+                raise usb.core.USBTimeoutError("Operation timed out", errno=110)
+            chunk = bytes(self._answers[:size])
+            del self._answers[:size]
+        return array.array("B", chunk)
+
+
+class _FakeEndpoint:
+    def __init__(self, address: int) -> None:
+        self.bEndpointAddress = address
+        self.bmAttributes = 0x02  # bulk
+
+
+class _FakeInterface:
+    bInterfaceNumber = 0
+
+    def __init__(self, endpoints: list[_FakeEndpoint]) -> None:
+        self.endpoints = endpoints
+        self.addresses = {e.bEndpointAddress for e in endpoints}
+
+    def __iter__(self) -> Any:
+        return iter(self.endpoints)
+
+
+class _FakeConfiguration:
+    def __init__(self, interface: _FakeInterface) -> None:
+        self.interface = interface
+
+    def __getitem__(self, key: tuple[int, int]) -> _FakeInterface:
+        if key != (0, 0):
+            raise IndexError(key)
+        return self.interface
+
+
+class _FakeUsbContext:
+    """What ``usb.util.claim_interface``/``release_interface``/``dispose_resources`` call."""
+
+    def __init__(self, device: UsbPrinterSimulator) -> None:
+        self.device = device
+        self.disposed = 0
+
+    def managed_claim_interface(self, device: Any, interface: int) -> None:
+        self.device._check_present()
+        self.device.claimed.append(interface)
+
+    def managed_release_interface(self, device: Any, interface: int) -> None:
+        if interface in self.device.claimed:
+            self.device.claimed.remove(interface)
+
+    def dispose(self, device: Any) -> None:
+        self.disposed += 1
