@@ -174,6 +174,23 @@ def _url(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://{shown}" + ("" if default else f":{port}")
 
 
+def ticket_urls(host: str, listen_urls: list[str]) -> list[str]:
+    """The URLs other machines can use: every address of the machine when listening on all of
+    them, else the listen URLs themselves."""
+    if host not in ("0.0.0.0", "::", ""):
+        return listen_urls
+    urls = []
+    for url in listen_urls:
+        scheme, _, rest = url.partition("://")
+        port = rest.rpartition(":")[2] if rest.count(":") and not rest.endswith("]") else ""
+        for address in netinfo.machine_addresses():
+            if address in ("127.0.0.1", "::1"):
+                continue
+            shown = f"[{address}]" if ":" in address else address
+            urls.append(f"{scheme}://{shown}" + (f":{port}" if port.isdigit() else ""))
+    return urls or listen_urls
+
+
 def _uvicorn_config(app: Any, **ssl: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -241,6 +258,11 @@ async def serve(config: Config, services: Services) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop)
+
+    # A printer's start-up ticket says where the POS can reach this proxy.
+    for printer in services.printers.values():
+        if hasattr(printer, "addresses"):
+            printer.addresses = tuple(ticket_urls(server_config.host, listen_urls))
 
     await services.start()
     try:
