@@ -39,18 +39,20 @@ class RecentLines(logging.Handler):
 recent = RecentLines()
 """The process-wide ring buffer (installed by ``setup``)."""
 
+_installed: list[logging.Handler] = []
+
 
 def setup(level: str = "info") -> None:
     root = logging.getLogger()
     root.setLevel(level.upper())
-    for handler in list(root.handlers):
-        if getattr(handler, "_posboxless", False):
-            root.removeHandler(handler)
+    for handler in _installed:  # setup() may run again (tests, reloads): no doubled lines
+        root.removeHandler(handler)
+    _installed.clear()
     stderr = logging.StreamHandler(sys.stderr)
     # Under systemd the journal stamps each line itself (JOURNAL_STREAM is set for us).
     fmt = _JOURNAL_FORMAT if os.environ.get("JOURNAL_STREAM") else _FORMAT
     stderr.setFormatter(logging.Formatter(fmt))
     for handler in (stderr, recent):
-        setattr(handler, "_posboxless", True)  # marks ours, so setup() can be called again
         root.addHandler(handler)
+        _installed.append(handler)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
