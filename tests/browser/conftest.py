@@ -20,7 +20,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: the sync API runs its own event loop on this thread while it lives, which would
+# stop the asyncio tests of other modules from running.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if CHROMIUM is None:
         pytest.skip("the distribution's chromium is not installed (apt-get install chromium)")
