@@ -12,13 +12,12 @@ import contextlib
 import errno
 import logging
 import select
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from posboxless.scanner.keyboard import BarcodeDecoder, KeyInput
-from posboxless.scanner.source import OnBarcode, SourceState, StateBox
+from posboxless.scanner.source import OnBarcode, ReaderThread, SourceState, StateBox
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ def permission_message(path: str) -> str:
     return f"Permission denied on {path}: add the service user to the 'input' group"
 
 
-class EvdevScanner:
+class EvdevScanner(ReaderThread):
     def __init__(
         self,
         path: str,
@@ -67,7 +66,9 @@ class EvdevScanner:
         poll_interval: float = 0.1,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.path = path
+        self.thread_name = f"scanner-evdev {path}"
         self.label = label or path
         self.decoder = decoder
         self.grab = grab
@@ -78,8 +79,6 @@ class EvdevScanner:
         self._poll_interval = poll_interval
         self._clock = clock  # the kernel stamps events with the wall clock: expiry must match
         self._state = StateBox(SourceState("connecting", f"Opening {path}"))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._finished = False
         self.device_name: str | None = None
         self.connects = 0
@@ -92,18 +91,6 @@ class EvdevScanner:
     @property
     def finished(self) -> bool:
         return self._finished
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name=f"scanner-evdev {self.path}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
 
     def details(self) -> dict[str, Any]:
         stats = self.decoder.stats

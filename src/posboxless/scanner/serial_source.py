@@ -7,19 +7,18 @@ re-opened every ``retry_interval`` until it is back.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from posboxless.scanner.serial_lines import LineSplitter
-from posboxless.scanner.source import OnBarcode, SourceState, StateBox
+from posboxless.scanner.source import OnBarcode, ReaderThread, SourceState, StateBox
 from posboxless.transports.base import TransportError
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
 
 log = logging.getLogger(__name__)
 
 
-class SerialScanner:
+class SerialScanner(ReaderThread):
     persistent = True
 
     def __init__(
@@ -34,7 +33,9 @@ class SerialScanner:
         retry_interval: float = 1.0,
         read_timeout: float = 0.1,
     ) -> None:
+        super().__init__()
         self.path = port
+        self.thread_name = f"scanner-serial {port}"
         self.label = label or port
         self.splitter = splitter
         self.settings = settings or SerialSettings()
@@ -43,8 +44,6 @@ class SerialScanner:
         self._retry_interval = retry_interval
         self._read_timeout = read_timeout
         self._state = StateBox(SourceState("connecting", f"Opening {port}"))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.connects = 0
         self.disconnects = 0
         self.barcodes = 0
@@ -56,18 +55,6 @@ class SerialScanner:
     @property
     def finished(self) -> bool:
         return False
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name=f"scanner-serial {self.path}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
 
     def details(self) -> dict[str, Any]:
         return {

@@ -57,3 +57,27 @@ class StateBox:
             changed = state != self._state
             self._state = state
         return changed
+
+
+class ReaderThread:
+    """The life cycle of one reader thread; subclasses implement ``_run``, which must return
+    soon after ``_stop`` is set."""
+
+    thread_name = "scanner"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        raise NotImplementedError
