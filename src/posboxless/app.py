@@ -84,7 +84,7 @@ def create_app(
     clients = ClientTracker()
     policy = OriginPolicy(config.server.allowed_origins, local_host_names(config))
     state = AppState(config, services, clients, policy, listen_urls or [], warnings or [])
-    api = HwProxyApi(services, config.server.max_body_bytes)
+    api = HwProxyApi(services, config.server.max_body_bytes, policy.is_local_host)
     metrics = Metrics(services)
     routes = [
         Route("/", status_page.page, methods=["GET"]),
@@ -222,10 +222,13 @@ async def serve(config: Config, services: Services) -> None:
             if server_config.tls_cert and server_config.tls_key:
                 tls_files = tls.TlsFiles(server_config.tls_cert, server_config.tls_key, None)
             else:
+                names = [*netinfo.host_names(), *server_config.allowed_hosts]
+                # Named printers are reached as <name>.localhost (see Services.printer_for_host).
+                names += [f"{name}.localhost" for name in services.printers]
                 tls_files = await asyncio.to_thread(
                     tls.ensure_certificates,
                     server_config.data_dir,
-                    netinfo.host_names(),
+                    names,
                     netinfo.machine_addresses(),
                 )
             https_sockets = bind_sockets(server_config.host, server_config.https_port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,18 @@ class Services:
         if self.default_printer_name is None:
             return None
         return self.printers.get(self.default_printer_name)
+
+    def printer_for_host(self, host: str, is_local: Callable[[str], bool]) -> PrinterService | None:
+        """The printer a request is for: ``kitchen.localhost`` (or ``kitchen.<a local name>``)
+        reaches the printer named ``kitchen``; any other host the default printer.
+
+        Odoo gives each restaurant (kitchen) printer its own proxy address, and a POS on the
+        till can reach a second printer of the same proxy only through another name: browsers
+        resolve every ``*.localhost`` name to this machine."""
+        label, dot, rest = host.partition(".")
+        if dot and label in self.printers and is_local(rest):
+            return self.printers[label]
+        return self.default_printer
 
     def all(self) -> list[DeviceService]:
         devices: list[DeviceService] = list(self.printers.values())

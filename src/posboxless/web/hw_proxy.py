@@ -35,6 +35,7 @@ from posboxless.device import (
 from posboxless.services import Services
 from posboxless.web import jsonrpc
 from posboxless.web.jsonrpc import RpcError
+from posboxless.web.origin import host_name
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,15 @@ def _missing(kind: str, what: str) -> DeviceStatus:
 
 
 class HwProxyApi:
-    def __init__(self, services: Services, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        services: Services,
+        max_body_bytes: int,
+        is_local_host: Callable[[str], bool] = lambda host: host == "localhost",
+    ) -> None:
         self.services = services
         self.max_body_bytes = max_body_bytes
+        self.is_local_host = is_local_host
         self.handlers: dict[str, Handler] = {
             "handshake": self.handshake,
             "status_json": self.status_json,
@@ -185,7 +192,8 @@ class HwProxyApi:
         return True
 
     async def status_json(self, call: Call) -> dict[str, Any]:
-        return status_snapshot(self.services)
+        printer = self.services.printer_for_host(_host(call.request), self.is_local_host)
+        return status_snapshot(self.services, printer)
 
     async def log_call(self, call: Call) -> None:
         arguments = call.params.get("arguments", [])
@@ -215,8 +223,8 @@ class HwProxyApi:
         return handler
 
     # Printing --------------------------------------------------------------------------------
-    def _printer(self) -> PrinterService:
-        printer = self.services.default_printer
+    def _printer(self, call: Call) -> PrinterService:
+        printer = self.services.printer_for_host(_host(call.request), self.is_local_host)
         if printer is None:
             raise DeviceUnavailable("No receipt printer is configured in posboxless")
         return printer
@@ -225,12 +233,12 @@ class HwProxyApi:
         receipt = call.params.get("receipt")
         if not isinstance(receipt, str) or not receipt.strip():
             raise InvalidInput("print_xml_receipt needs 'receipt': the XML text of the receipt")
-        job = await self._printer().submit_xml_receipt(receipt)
+        job = await self._printer(call).submit_xml_receipt(receipt)
         log.info("XML receipt accepted as job %s", job)
         return None
 
     async def open_cashbox(self, call: Call) -> None:
-        job = await self._printer().submit_drawer_kick()
+        job = await self._printer(call).submit_drawer_kick()
         log.info("cash drawer kick accepted as job %s", job)
         return None
 
@@ -249,9 +257,9 @@ class HwProxyApi:
                 receipt = data.get("receipt")
                 if not isinstance(receipt, str) or not receipt:
                     raise InvalidInput("print_receipt needs 'receipt': a base64 JPEG or PNG image")
-                job = await self._printer().submit_image_receipt(receipt)
+                job = await self._printer(call).submit_image_receipt(receipt)
             elif action == "cashbox":
-                job = await self._printer().submit_drawer_kick()
+                job = await self._printer(call).submit_drawer_kick()
             else:
                 raise InvalidInput(
                     f"Unknown printer action {action!r}; expected 'print_receipt' or 'cashbox'",
@@ -322,9 +330,10 @@ class HwProxyApi:
         return "OK"
 
 
-def status_snapshot(services: Services) -> dict[str, Any]:
-    """The ``status_json`` result: cached states only, so it answers in microseconds."""
-    printer = services.default_printer
+def status_snapshot(services: Services, printer: PrinterService | None = None) -> dict[str, Any]:
+    """The ``status_json`` result: cached states only, so it answers in microseconds.
+    ``printer`` is the one the caller addresses (the default printer unless named)."""
+    printer = printer or services.default_printer
     printer_status = printer.status() if printer else _missing("printer", "receipt printer")
     result: dict[str, Any] = {
         # 8-12 read `escpos`, 13-18 read `printer`: same printer, same state.
@@ -376,6 +385,10 @@ async def _disconnected(request: Request) -> None:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             return
+
+
+def _host(request: Request) -> str:
+    return host_name(request.headers.get("host", ""))
 
 
 def _unknown(name: str) -> RpcError:
