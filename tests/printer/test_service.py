@@ -116,7 +116,7 @@ async def test_drawer_kick_pulses_both_pins(
 
 async def test_status_is_connected_when_printer_answers_ok(service: EscPosPrinterService) -> None:
     await until(lambda: service.status().status == "connected")
-    assert service.status().messages == ()
+    assert service.status().messages == (f"Ready at {service.details()['connection']}",)
     assert service.details()["printer_state"]["online"] is True
 
 
@@ -124,8 +124,9 @@ async def test_near_end_is_connected_with_a_message(
     service: EscPosPrinterService, sim: TcpPrinterSimulator
 ) -> None:
     sim.printer.state = "near_end"
-    await until(lambda: service.status().messages == ("Paper near end",))
+    await until(lambda: service.status().messages[:1] == ("Paper near end",))
     assert service.status().status == "connected"
+    assert service.status().messages[1].startswith("Ready at 127.0.0.1:")
 
 
 async def test_cover_open_is_an_error(

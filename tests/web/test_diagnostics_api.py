@@ -13,17 +13,10 @@ import pytest
 from posboxless.app import create_app
 from posboxless.config import Config, ServerConfig
 from posboxless.services import Services, build_services
-from posboxless.web import status_page
 
 TOKEN = "till-admin-token"
 LOCAL = ("127.0.0.1", 50000)
 REMOTE = ("192.168.1.77", 50000)
-
-
-def mount_diagnostics(app: Any) -> None:
-    """Adds the page's API unless the application already serves it."""
-    present = {getattr(r, "path", None) for r in app.router.routes}
-    app.router.routes[0:0] = [r for r in status_page.routes() if r.path not in present]
 
 
 @pytest.fixture
@@ -41,7 +34,6 @@ def client_for(
 ) -> Callable[..., httpx.AsyncClient]:
     config, services = simulated
     app = create_app(config, services)
-    mount_diagnostics(app)
 
     def make(client: tuple[str, int] = LOCAL, host: str = "localhost:8069") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=client)
@@ -167,3 +159,31 @@ async def test_page_renders_without_javascript_and_escapes_barcodes(
     assert "</script><b>x" not in page.text
     assert "http://" not in page.text.replace("http://localhost", "")  # nothing external
     assert "<script src" not in page.text and "<link" not in page.text
+
+
+async def test_simulated_weight_can_be_set(
+    client_for: Callable[..., httpx.AsyncClient], simulated: tuple[Config, Services]
+) -> None:
+    _, services = simulated
+    scale = services.scale
+    assert scale is not None
+    async with client_for() as http:
+        r = await http.post("/api/simulate_weight", json={"weight": 2.5})
+        assert r.status_code == 200 and "2.500 kg" in r.json()["message"]
+        await until(lambda: scale.reading()["weight"] == 2.5, "the scale reads 2.5 kg")
+        r = await http.post("/api/simulate_weight", json={"weight": 0.3, "moving": True})
+        assert r.status_code == 200
+        await until(lambda: scale.reading()["info"] == ["moving"], "the scale reads motion")
+        for bad in ({"weight": "heavy"}, {"weight": -1}, {"weight": True}, {}):
+            r = await http.post("/api/simulate_weight", json=bad)
+            assert r.status_code == 400 and "weight in kg" in r.json()["error"]
+
+
+async def test_a_real_scale_weight_cannot_be_set(
+    client_for: Callable[..., httpx.AsyncClient], simulated: tuple[Config, Services]
+) -> None:
+    _, services = simulated
+    services.scale.simulator = None  # type: ignore[union-attr]  # as on a real till
+    async with client_for() as http:
+        r = await http.post("/api/simulate_weight", json={"weight": 1})
+    assert r.status_code == 409 and "real one" in r.json()["error"]

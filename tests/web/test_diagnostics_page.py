@@ -20,8 +20,6 @@ from posboxless.app import create_app
 from posboxless.config import Config, ServerConfig
 from posboxless.services import Services, build_services
 
-from .test_diagnostics_api import mount_diagnostics
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,7 +43,6 @@ class RunningProxy:
         )
         self.services: Services = build_services(self.config)
         app = create_app(self.config, self.services)
-        mount_diagnostics(app)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
@@ -145,6 +142,15 @@ def test_page_shows_devices_and_reprint_and_test_print_work(
     jobs = proxy.services.printers["receipt"].journal(10)  # type: ignore[attr-defined]
     assert [j["kind"] for j in jobs][:3] == ["drawer", "text", "text"]
     assert jobs[1]["reprint_of"] == int(job_id or 0) and jobs[1]["state"] == "done"
+
+    # Demo controls: the simulated scale's weight, and a barcode typed as if scanned.
+    page.fill("#weight-input", "2.5")
+    page.click("#weight-form button")
+    expect(page.locator("#notice")).to_contain_text("Simulated scale set to 2.500 kg")
+    expect(page.locator("#weight")).to_have_text("2.500 kg", timeout=10_000)
+    page.fill("#barcode-input", "3017620422003")
+    page.click("#barcode-form button")
+    expect(page.locator("#barcodes")).to_contain_text("3017620422003", timeout=10_000)
 
     expect(page.locator("#logs")).to_contain_text("diagnostics action test_print")
     assert external == []

@@ -295,7 +295,8 @@ class PrinterWorker:
             return (f"Printing job {current_job} ({pending - 1} queued)",)
         if pending:
             return (f"{pending} jobs queued",)
-        return ()
+        # Say where it is: "connected" alone does not tell a support person which printer.
+        return (f"Ready at {self.transport.description}",)
 
     def _count(self, counter: str) -> None:
         self._counters[counter] = self._counters.get(counter, 0) + 1

@@ -42,6 +42,19 @@ def _json_for_script(value: Any) -> str:
     return json.dumps(value, default=str).replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
+# Outside the refreshed containers, so that a refresh does not wipe what is being typed.
+_WEIGHT_FORM = (
+    "<form id='weight-form' class='action-form'><input id='weight-input' type='number' "
+    "min='0' max='99.999' step='0.001' placeholder='kg' required> "
+    "<label><input id='weight-moving' type='checkbox'> moving</label> "
+    "<button>Set simulated weight</button></form>"
+)
+_BARCODE_FORM = (
+    "<form id='barcode-form' class='action-form'><input id='barcode-input' "
+    "placeholder='barcode' maxlength='512' required> <button>Scan</button></form>"
+)
+
+
 def render(state: AppState, request: Request | None = None) -> str:
     e = html.escape
     data = snapshot(state, request) if request is not None else None
@@ -73,8 +86,10 @@ def render(state: AppState, request: Request | None = None) -> str:
         "<h2>Devices</h2><div id='devices'><table><tr><th>device</th><th>status</th>"
         f"<th>messages</th><th>last activity</th></tr>{''.join(rows)}</table></div>"
         "<div class='grid'>"
-        "<div><h2>Scale</h2><div id='scale' class='card'></div></div>"
-        "<div><h2>Recent barcodes</h2><div id='barcodes' class='card'></div></div>"
+        "<div><h2>Scale</h2><div id='scale' class='card'></div>"
+        f"{_WEIGHT_FORM if state.config.simulate else ''}</div>"
+        "<div><h2>Recent barcodes</h2><div id='barcodes' class='card'></div>"
+        f"{_BARCODE_FORM}</div>"
         "</div>"
         "<h2>Printers</h2>"
         "<div id='token-box' style='display:none' class='warning'><span id='token-reason'>"
@@ -170,12 +185,25 @@ async def _inject_barcode(state: AppState, params: dict[str, Any]) -> str:
     return f"Barcode {code} sent as if scanned"
 
 
+async def _simulate_weight(state: AppState, params: dict[str, Any]) -> str:
+    simulator = getattr(state.services.scale, "simulator", None)
+    if simulator is None:
+        raise DeviceUnavailable("The scale is a real one: its weight cannot be set from here")
+    weight = params.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < 100:
+        raise InvalidInput("Give a weight in kg, from 0 to 99.999 (weight)")
+    moving = params.get("moving") is True
+    simulator.set_weight(float(weight), moving=moving)
+    return f"Simulated scale set to {weight:.3f} kg" + (" (moving)" if moving else "")
+
+
 Action = Callable[["AppState", dict[str, Any]], Awaitable[str]]
 ACTIONS: dict[str, Action] = {
     "test_print": _test_print,
     "reprint": _reprint,
     "drawer_test": _drawer_test,
     "inject_barcode": _inject_barcode,
+    "simulate_weight": _simulate_weight,
 }
 
 

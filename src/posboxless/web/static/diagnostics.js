@@ -104,7 +104,7 @@
           el("td", {}, j.kind === "drawer" ? "" : el("button", { class: "reprint",
             onclick: () => act("reprint", { printer: p.name, job_id: j.id }) }, "Reprint"))))))) :
       el("p", {}, "No printer configured."));
-    document.querySelectorAll("#printers button").forEach((b) => { b.disabled = !allowed; });
+    document.querySelectorAll("#printers button, .action-form button").forEach((b) => { b.disabled = !allowed; });
     const box = document.getElementById("token-box");
     box.style.display = allowed ? "none" : "block";
     document.getElementById("token-reason").textContent = data.actions.reason;
@@ -137,6 +137,18 @@
     e.preventDefault();
     sessionStorage.setItem("posboxless-token", document.getElementById("token").value);
     refresh();
+  });
+  function onSubmit(id, handler) {
+    const form = document.getElementById(id);
+    if (form) form.addEventListener("submit", (e) => { e.preventDefault(); handler(); });
+  }
+  onSubmit("weight-form", () => act("simulate_weight", {
+    weight: Number(document.getElementById("weight-input").value),
+    moving: document.getElementById("weight-moving").checked }));
+  onSubmit("barcode-form", () => {
+    const input = document.getElementById("barcode-input");
+    act("inject_barcode", { code: input.value });
+    input.value = "";
   });
   render();
   setInterval(refresh, REFRESH_MS);
