@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from posboxless.scanner.keyboard import BarcodeDecoder, KeyInput
-from posboxless.scanner.source import OnBarcode, ReaderThread, SourceState, StateBox
+from posboxless.scanner.source import OnBarcode, ReaderThread
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,9 @@ class EvdevScanner(ReaderThread):
         poll_interval: float = 0.1,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
+        super().__init__(label or path, path)
         self.path = path
         self.thread_name = f"scanner-evdev {path}"
-        self.label = label or path
         self.decoder = decoder
         self.grab = grab
         self.persistent = persistent
@@ -78,15 +77,10 @@ class EvdevScanner(ReaderThread):
         self._retry_interval = retry_interval
         self._poll_interval = poll_interval
         self._clock = clock  # the kernel stamps events with the wall clock: expiry must match
-        self._state = StateBox(SourceState("connecting", f"Opening {path}"))
         self._finished = False
         self.device_name: str | None = None
         self.connects = 0
         self.disconnects = 0
-
-    @property
-    def state(self) -> SourceState:
-        return self._state.get()
 
     @property
     def finished(self) -> bool:
@@ -110,10 +104,6 @@ class EvdevScanner(ReaderThread):
             "connects": self.connects,
             "disconnects": self.disconnects,
         }
-
-    def _set(self, status: Any, message: str, level: int = logging.INFO) -> None:
-        if self._state.set(SourceState(status, message)):
-            log.log(level, "scanner %s: %s", self.label, message)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -10,8 +10,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from posboxless.device import StatusName
 from posboxless.scanner.serial_lines import LineSplitter
-from posboxless.scanner.source import OnBarcode, ReaderThread, SourceState, StateBox
+from posboxless.scanner.source import OnBarcode, ReaderThread
 from posboxless.transports.base import TransportError
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
 
@@ -33,24 +34,18 @@ class SerialScanner(ReaderThread):
         retry_interval: float = 1.0,
         read_timeout: float = 0.1,
     ) -> None:
-        super().__init__()
+        super().__init__(label or port, port)
         self.path = port
         self.thread_name = f"scanner-serial {port}"
-        self.label = label or port
         self.splitter = splitter
         self.settings = settings or SerialSettings()
         self._on_barcode = on_barcode
         self._transport = transport_factory(port, self.settings)
         self._retry_interval = retry_interval
         self._read_timeout = read_timeout
-        self._state = StateBox(SourceState("connecting", f"Opening {port}"))
         self.connects = 0
         self.disconnects = 0
         self.barcodes = 0
-
-    @property
-    def state(self) -> SourceState:
-        return self._state.get()
 
     @property
     def finished(self) -> bool:
@@ -70,10 +65,6 @@ class SerialScanner(ReaderThread):
             "disconnects": self.disconnects,
         }
 
-    def _set(self, status: Any, message: str, level: int = logging.INFO) -> None:
-        if self._state.set(SourceState(status, message)):
-            log.log(level, "scanner %s: %s", self.label, message)
-
     def _run(self) -> None:
         while not self._stop.is_set():
             if self._open():
@@ -86,7 +77,7 @@ class SerialScanner(ReaderThread):
             self._transport.open()
         except TransportError as exc:
             text = str(exc)
-            status = "disconnected" if "not connected" in text else "error"
+            status: StatusName = "disconnected" if "not connected" in text else "error"
             self._set(
                 status,
                 f"Scanner '{self.label}': {text}",

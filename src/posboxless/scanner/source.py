@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from posboxless.device import StatusName
+
+log = logging.getLogger("posboxless.scanner")
 
 OnBarcode = Callable[[str, str], None]
 """Called from the reader thread with ``(code, source label)``."""
@@ -60,14 +63,24 @@ class StateBox:
 
 
 class ReaderThread:
-    """The life cycle of one reader thread; subclasses implement ``_run``, which must return
-    soon after ``_stop`` is set."""
+    """The life cycle and published state of one reader thread; subclasses implement ``_run``,
+    which must return soon after ``_stop`` is set."""
 
     thread_name = "scanner"
 
-    def __init__(self) -> None:
+    def __init__(self, label: str, path: str) -> None:
+        self.label = label
+        self._state = StateBox(SourceState("connecting", f"Opening {path}"))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> SourceState:
+        return self._state.get()
+
+    def _set(self, status: StatusName, message: str, level: int = logging.INFO) -> None:
+        if self._state.set(SourceState(status, message)):
+            log.log(level, "scanner %s: %s", self.label, message)
 
     def start(self) -> None:
         self._stop.clear()
