@@ -70,3 +70,20 @@ def test_no_private_key_in_the_project() -> None:
             raise AssertionError(f"key material shipped in the project: {path}")
         if path.suffix in (".py", ".toml", ".md", ".txt", ".service", ".rules"):
             assert "PRIVATE KEY-----\nMI" not in path.read_text(errors="ignore"), path
+
+
+def test_serve_and_export_ca_ask_for_the_same_names(tmp_path: Path) -> None:
+    """One definition of the names: export-ca must not reissue a certificate missing some."""
+    from posboxless.config import parse_config
+
+    config = parse_config(
+        {
+            "server": {"data_dir": str(tmp_path), "allowed_hosts": ["till1.shop.lan"]},
+            "printer": [{"name": "kitchen", "host": "192.168.1.50"}],
+        }
+    )
+    files = tls.ensure_for_config(config)
+    names = set(san(files.cert).get_values_for_type(x509.DNSName))
+    assert {"localhost", "till1.shop.lan", "kitchen.localhost"} <= names
+    before = files.cert.read_bytes()
+    assert tls.ensure_for_config(config).cert.read_bytes() == before  # nothing reissued

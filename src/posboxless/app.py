@@ -222,15 +222,7 @@ async def serve(config: Config, services: Services) -> None:
             if server_config.tls_cert and server_config.tls_key:
                 tls_files = tls.TlsFiles(server_config.tls_cert, server_config.tls_key, None)
             else:
-                names = [*netinfo.host_names(), *server_config.allowed_hosts]
-                # Named printers are reached as <name>.localhost (see Services.printer_for_host).
-                names += [f"{name}.localhost" for name in services.printers]
-                tls_files = await asyncio.to_thread(
-                    tls.ensure_certificates,
-                    server_config.data_dir,
-                    names,
-                    netinfo.machine_addresses(),
-                )
+                tls_files = await asyncio.to_thread(tls.ensure_for_config, config)
             https_sockets = bind_sockets(server_config.host, server_config.https_port)
             listen_urls.append(_url("https", server_config.host, server_config.https_port))
         except OSError as exc:

@@ -197,13 +197,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export_ca(args: argparse.Namespace) -> int:
-    from posboxless import netinfo, tls
+    from posboxless import tls
 
     config = _load(args, data_dir=args.data_dir)
     try:
-        files = tls.ensure_certificates(
-            config.server.data_dir, netinfo.host_names(), netinfo.machine_addresses()
-        )
+        files = tls.ensure_for_config(config)
     except PermissionError as exc:
         print(
             f"posboxless: cannot read or create certificates in {config.server.data_dir}/tls: "

@@ -17,11 +17,17 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from posboxless import netinfo
+
+if TYPE_CHECKING:
+    from posboxless.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +191,15 @@ def ensure_certificates(data_dir: Path, names: list[str], addresses: list[str]) 
         _write_public(tls_dir / "server.pem", cert.public_bytes(serialization.Encoding.PEM))
         log.info("issued a server certificate for %s", ", ".join(str(n.value) for n in wanted))
     return TlsFiles(cert=tls_dir / "server.pem", key=tls_dir / "server.key", ca=tls_dir / "ca.pem")
+
+
+def ensure_for_config(config: Config) -> TlsFiles:
+    """The generated certificates for this configuration. ``serve`` and ``export-ca`` both come
+    here, so neither reissues the server certificate with fewer names than the other."""
+    names = [*netinfo.host_names(), *config.server.allowed_hosts]
+    # Named printers are reached as <name>.localhost (see Services.printer_for_host).
+    names += [f"{printer.name}.localhost" for printer in config.printers]
+    return ensure_certificates(config.server.data_dir, names, netinfo.machine_addresses())
 
 
 def fingerprint(cert_path: Path) -> str:

@@ -77,7 +77,7 @@ class Call:
 Handler = Callable[[Call], Awaitable[Any]]
 
 
-def _missing(kind: str, what: str) -> DeviceStatus:
+def _missing(what: str) -> DeviceStatus:
     return DeviceStatus("disconnected", (f"No {what} configured",))
 
 
@@ -334,18 +334,14 @@ def status_snapshot(services: Services, printer: PrinterService | None = None) -
     """The ``status_json`` result: cached states only, so it answers in microseconds.
     ``printer`` is the one the caller addresses (the default printer unless named)."""
     printer = printer or services.default_printer
-    printer_status = printer.status() if printer else _missing("printer", "receipt printer")
+    printer_status = printer.status() if printer else _missing("receipt printer")
     result: dict[str, Any] = {
         # 8-12 read `escpos`, 13-18 read `printer`: same printer, same state.
         "printer": printer_status.as_json(),
         "escpos": printer_status.as_json(),
-        "scale": (
-            services.scale.status() if services.scale else _missing("scale", "scale")
-        ).as_json(),
+        "scale": (services.scale.status() if services.scale else _missing("scale")).as_json(),
         "scanner": (
-            services.scanner.status()
-            if services.scanner
-            else _missing("scanner", "barcode scanner")
+            services.scanner.status() if services.scanner else _missing("barcode scanner")
         ).as_json(),
     }
     for name, other in services.printers.items():
