@@ -1,23 +1,11 @@
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-# Flags for a closed network: no background calls home, no sandbox as root in CI.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 # Module scope: the sync API runs its own event loop on this thread while it lives, which would

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import socket
 import stat
 import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from posboxless.app import create_app
 from posboxless.config import Config
@@ -22,6 +20,7 @@ from posboxless.ops.redact import redact_toml, redact_values
 from posboxless.printer.queue import JobQueue
 from posboxless.services import Services
 
+from ..live import live_server
 from .certs import write_certificate
 
 TOKEN = "s3cret-admin-token"
@@ -30,19 +29,8 @@ TOKEN = "s3cret-admin-token"
 @pytest.fixture
 def proxy_port() -> Iterator[int]:
     """The real web application on a loopback port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    app = create_app(Config(), Services())
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.01)
-    yield port
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with live_server(create_app(Config(), Services())) as url:
+        yield int(urlsplit(url).port or 0)
 
 
 def make_till(root: Path, http_port: int) -> Path:

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import shutil
-import socket
-import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from posboxless import logs
 from posboxless.app import create_app
 from posboxless.config import Config, ServerConfig
 from posboxless.services import Services, build_services
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
+from ..live import live_server
+
 TOKEN = "counter-token-42"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -34,42 +29,12 @@ pytestmark = [
 ]
 
 
+@dataclass
 class RunningProxy:
     """The real application and simulated devices, served by uvicorn on a loopback port."""
 
-    def __init__(self, data_dir: Path, admin_token: str = "") -> None:
-        self.config = Config(
-            server=ServerConfig(data_dir=data_dir, simulate=True, admin_token=admin_token)
-        )
-        self.services: Services = build_services(self.config)
-        app = create_app(self.config, self.services)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-
-    async def _run(self) -> None:
-        await self.services.start()
-        try:
-            serving = asyncio.create_task(self.server.serve(sockets=[self.sock]))
-            while not self.server.started and not serving.done():
-                await asyncio.sleep(0.01)
-            self.ready.set()
-            await serving
-        finally:
-            await self.services.stop()
-
-    def __enter__(self) -> RunningProxy:
-        self.thread.start()
-        assert self.ready.wait(20), "the proxy did not start"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(20)
-        self.sock.close()
+    services: Services
+    port: int
 
 
 @pytest.fixture
@@ -80,8 +45,10 @@ def proxy(tmp_path: Path) -> Iterator[RunningProxy]:
     root.addHandler(logs.recent)
     root.setLevel(logging.INFO)
     try:
-        with RunningProxy(tmp_path, admin_token=TOKEN) as running:
-            yield running
+        config = Config(server=ServerConfig(data_dir=tmp_path, simulate=True, admin_token=TOKEN))
+        services = build_services(config)
+        with live_server(create_app(config, services), services=services) as url:
+            yield RunningProxy(services, int(urlsplit(url).port or 0))
     finally:
         root.removeHandler(logs.recent)
         root.setLevel(level)
