@@ -11,6 +11,7 @@ from pathlib import Path
 
 from posboxless import __version__, logs
 from posboxless.config import DEFAULT_CONFIG_PATH, Config, load_config, with_overrides
+from posboxless.scanner.config import describe_grab
 from posboxless.settings import ConfigError
 
 log = logging.getLogger("posboxless")
@@ -230,6 +231,8 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"printers: {', '.join(p.name for p in config.printers) or 'none'}")
     print(f"scale: {'yes' if config.scale else 'none'}")
     print(f"scanners: {', '.join(sc.name for sc in config.scanners) or 'none'}")
+    for line in describe_grab(config.scanners):
+        print(line)
     print(f"simulated devices: {'yes' if config.simulate else 'no'}")
     return 0
 

@@ -71,7 +71,7 @@ def test_grabs_before_reading_and_releases_on_stop(
 
 
 def test_grab_can_be_turned_off(azerty_scanner: FakeInputDevice, collected: Collected) -> None:
-    reader = reader_for(azerty_scanner, FakeInputBus(azerty_scanner), collected, grab=False)
+    reader = reader_for(azerty_scanner, FakeInputBus(azerty_scanner), collected, grab="never")
     reader.start()
     try:
         azerty_scanner.type_text("42")

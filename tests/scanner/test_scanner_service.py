@@ -47,7 +47,7 @@ def test_config_defaults_and_types() -> None:
         {"layout": "de", "suffix": "none"},
     )
     assert (evdev.type, evdev.layout, evdev.suffix, evdev.grab, evdev.autodetect) == (
-        "evdev", "fr", "enter", True, False,
+        "evdev", "fr", "enter", "always", False,
     )  # fmt: skip
     assert (serial.type, serial.name, str(serial.serial_settings), serial.suffix) == (
         "serial", "scanner2", "19200 7E1", "crlf",

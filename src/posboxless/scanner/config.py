@@ -21,9 +21,15 @@ Each table describes either one scanner or a rule that recognises hot-plugged on
 
 Keys: ``name``, ``type`` ("evdev" | "serial"; default from the path: ``/dev/input/...`` is evdev,
 anything else serial; rules are evdev), ``device``, ``usb``, ``match``, ``layout`` (default "us"),
-``suffix``, ``serial_settings`` (default "9600 8N1"), ``grab`` (default true: the scanner stops
-typing into the desktop), ``gap_timeout`` (seconds; default 0.5, or 0.1 with suffix "none"),
-``autodetect``.
+``suffix``, ``serial_settings`` (default "9600 8N1"), ``grab``, ``gap_timeout`` (seconds; default
+0.5, or 0.1 with suffix "none"), ``autodetect``.
+
+``grab`` (keyboard-mode scanners): ``true`` takes the scanner for posboxless alone, so it stops
+typing into the desktop; ``false`` reads it alongside the desktop; ``"while-polled"`` takes it only
+while a POS scans through the proxy (a ``/hw_proxy/scanner`` long-poll seen in the last seconds)
+and gives it back to the browser when the polls stop. Default: true for a table naming a
+``device``, ``usb`` or ``match``; "while-polled" for auto-detected scanners (no table, or a table
+naming none of them), so that a scanner nobody configured is never taken by surprise.
 
 ``autodetect``: also take keyboard devices that look like scanners (name contains
 barcode/scanner/reader, or a non-boot HID keyboard interface) and decode them with this table's
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from posboxless.scanner.evdev_source import GrabMode
 from posboxless.scanner.keymaps import (
     BUILTIN_LAYOUTS,
     UnknownLayout,
@@ -59,7 +66,7 @@ class ScannerConfig:
     match: str | None = None
     suffix: str = "enter"
     serial_settings: SerialSettings = field(default_factory=SerialSettings)
-    grab: bool = True
+    grab: GrabMode = "always"
     gap_timeout: float = 0.5
     autodetect: bool = False
 
@@ -118,9 +125,9 @@ def _parse_one(t: Table, default_name: str) -> ScannerConfig:
         settings = SerialSettings.parse(settings_text)
     except ValueError:
         raise ConfigError(t.key("serial_settings"), "like '9600 8N1'", settings_text) from None
-    grab = t.bool("grab", True)
-    gap = t.float("gap_timeout", 0.1 if suffix == "none" else 0.5, minimum=0.01, maximum=10.0)
     is_rule = device is None and usb is None and match is None
+    grab = _grab_mode(t, "while-polled" if is_rule else "always")
+    gap = t.float("gap_timeout", 0.1 if suffix == "none" else 0.5, minimum=0.01, maximum=10.0)
     autodetect = t.bool("autodetect", is_rule)
     return ScannerConfig(
         name=name,
@@ -135,3 +142,30 @@ def _parse_one(t: Table, default_name: str) -> ScannerConfig:
         gap_timeout=gap,
         autodetect=autodetect,
     )
+
+
+def _grab_mode(t: Table, default: GrabMode) -> GrabMode:
+    value = t.data.get("grab", default)
+    t.has("grab")
+    if value is True:
+        return "always"
+    if value is False:
+        return "never"
+    if value in ("always", "never", "while-polled"):
+        return value
+    raise ConfigError(t.key("grab"), "true, false or 'while-polled'", value)
+
+
+_GRAB_WORDS = {
+    "always": "always taken from the desktop",
+    "never": "never taken (also types into the desktop)",
+    "while-polled": "taken only while a POS scans via the proxy, else left to the browser",
+}
+
+
+def describe_grab(configs: list[ScannerConfig] | tuple[ScannerConfig, ...]) -> list[str]:
+    """What happens to keyboard-mode scanners, in the words check-config prints."""
+    keyboard = [c for c in configs if c.type == "evdev"]
+    if not configs:
+        return ["keyboard scanners (auto-detected): " + _GRAB_WORDS["while-polled"]]
+    return [f"scanner '{c.name}': {_GRAB_WORDS[c.grab]}" for c in keyboard]

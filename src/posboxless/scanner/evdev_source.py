@@ -1,7 +1,16 @@
 """Reads one keyboard-mode scanner (``/dev/input/eventN``) in its own thread.
 
-The device is grabbed (EVIOCGRAB) before the first read so that the codes stop reaching the desktop,
-and released on stop. A read error means the scanner was unplugged: the device is closed, the state
+Grab modes (EVIOCGRAB makes the codes stop reaching the desktop and the browser):
+
+* ``always``: grabbed before the first read, released on stop (a ``[[scanner]]`` naming the device);
+* ``never``: read alongside the desktop (the browser also receives the keystrokes);
+* ``while-polled``: grabbed only while ``demand()`` says a POS is scanning through the proxy
+  (a ``/hw_proxy/scanner`` long-poll seen recently), released when it stops. While released the
+  device stays open and its events are read and **discarded**: the kernel still gives them to the
+  desktop, so the scanner types into the browser as if posboxless were not there, and no stale
+  keystrokes are decoded when the grab comes back.
+
+ A read error means the scanner was unplugged: the device is closed, the state
 says so, and the thread re-opens the path every ``retry_interval`` until it is back (configured
 scanners) or ends so that discovery can find the device again under its new node (hot-plugged ones).
 """
@@ -14,12 +23,15 @@ import logging
 import select
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from posboxless.scanner.keyboard import BarcodeDecoder, KeyInput
 from posboxless.scanner.source import OnBarcode, ReaderThread
 
 log = logging.getLogger(__name__)
+
+GrabMode = Literal["always", "never", "while-polled"]
+GRAB_MODES: tuple[GrabMode, ...] = ("always", "never", "while-polled")
 
 
 class InputDeviceLike(Protocol):
@@ -59,7 +71,8 @@ class EvdevScanner(ReaderThread):
         on_barcode: OnBarcode,
         *,
         label: str | None = None,
-        grab: bool = True,
+        grab: GrabMode = "always",
+        demand: Callable[[], bool] | None = None,
         persistent: bool = True,
         open_device: Callable[[str], InputDeviceLike] = open_input_device,
         retry_interval: float = 1.0,
@@ -70,7 +83,13 @@ class EvdevScanner(ReaderThread):
         self.path = path
         self.thread_name = f"scanner-evdev {path}"
         self.decoder = decoder
-        self.grab = grab
+        if grab == "while-polled" and demand is None:
+            raise ValueError("grab 'while-polled' needs a demand() callable")
+        self.grab: GrabMode = grab
+        self._demand = demand
+        self.grabbed = False
+        """Whether this reader holds the grab now (read by ``details`` on other threads)."""
+        self.discarded_events = 0
         self.persistent = persistent
         self._on_barcode = on_barcode
         self._open_device = open_device
@@ -95,6 +114,8 @@ class EvdevScanner(ReaderThread):
             "layout": self.decoder.keymap.name,
             "suffix": self.decoder.suffix,
             "grab": self.grab,
+            "grabbed": self.grabbed,
+            "discarded_events": self.discarded_events,
             "status": self.state.status,
             "message": self.state.message,
             "barcodes": stats.barcodes,
@@ -119,8 +140,9 @@ class EvdevScanner(ReaderThread):
         device: InputDeviceLike | None = None
         try:
             device = self._open_device(self.path)
-            if self.grab:
+            if self.grab == "always":
                 device.grab()
+                self.grabbed = True
         except OSError as exc:
             if device is not None:
                 _close_quietly(device)
@@ -129,9 +151,42 @@ class EvdevScanner(ReaderThread):
         self.device_name = device.name
         self.decoder.reset()
         self.connects += 1
-        layout = self.decoder.keymap.name
-        self._set("connected", f"Connected: {device.name} ({self.path}, layout {layout})")
+        self._set("connected", self._connected_message())
         return device
+
+    def _connected_message(self) -> str:
+        text = f"Connected: {self.device_name} ({self.path}, layout {self.decoder.keymap.name})"
+        if self.grab != "while-polled":
+            return text
+        if self.grabbed:
+            return text + "; taken by posboxless while the POS scans via the proxy"
+        return text + "; left to the browser (no POS is scanning via the proxy)"
+
+    def _follow_demand(self, device: InputDeviceLike) -> None:
+        """Takes or releases the device as a POS starts or stops polling (while-polled mode)."""
+        if self._demand is None or self.grab != "while-polled":
+            return
+        wanted = self._demand()
+        if wanted == self.grabbed:
+            return
+        try:
+            if wanted:
+                device.grab()
+            else:
+                device.ungrab()
+        except OSError as exc:
+            if exc.errno == errno.EBUSY:
+                self._set(
+                    "error",
+                    f"{self.path} is grabbed by another program (another proxy, or the Odoo box "
+                    "software?)",
+                    logging.ERROR,
+                )
+                return
+            raise
+        self.grabbed = wanted
+        self.decoder.reset()  # keystrokes from either side of the switch belong to nobody
+        self._set("connected", self._connected_message())
 
     def _report_open_error(self, exc: OSError) -> None:
         if exc.errno in (errno.EACCES, errno.EPERM):
@@ -152,11 +207,15 @@ class EvdevScanner(ReaderThread):
         problems = self.decoder.stats.last_problem
         try:
             while not self._stop.is_set():
+                self._follow_demand(device)
                 ready, _, _ = select.select([device.fd], [], [], self._poll_interval)
                 if ready:
                     try:
                         events = list(device.read())
                     except BlockingIOError:
+                        continue
+                    if self.grab == "while-polled" and not self.grabbed:
+                        self.discarded_events += len(events)  # the browser had them
                         continue
                     for event in events:
                         self._emit(self.decoder.feed(event))
@@ -174,10 +233,11 @@ class EvdevScanner(ReaderThread):
                 logging.WARNING,
             )
         finally:
-            if self.grab:
+            if self.grabbed:
                 # an unplugged device cannot be released, and needs not be
                 with contextlib.suppress(OSError):
                     device.ungrab()
+                self.grabbed = False
             _close_quietly(device)
         if self._stop.is_set():
             self._set("disconnected", f"Scanner '{self.label}' stopped")

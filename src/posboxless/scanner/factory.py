@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from posboxless.device import ScannerService
 from posboxless.scanner.config import ScannerConfig
 from posboxless.scanner.discovery import Enumerator, InputDeviceInfo
-from posboxless.scanner.evdev_source import EvdevScanner
+from posboxless.scanner.evdev_source import EvdevScanner, InputDeviceLike, open_input_device
 from posboxless.scanner.keyboard import BarcodeDecoder, Suffix
 from posboxless.scanner.keymaps import Keymap, UnknownLayout, load_keymap
 from posboxless.scanner.serial_lines import LineSplitter
@@ -21,24 +21,41 @@ if TYPE_CHECKING:
     from posboxless.scanner.simulator import FakeInputDevice
     from posboxless.services import ServiceContext
 
-AUTODETECT_DEFAULTS = ScannerConfig(name="auto", autodetect=True)
-"""Used when no ``[[scanner]]`` table exists: auto-detect scanners programmed for US layout."""
+AUTODETECT_DEFAULTS = ScannerConfig(name="auto", autodetect=True, grab="while-polled")
+"""Used when no ``[[scanner]]`` table exists: auto-detect scanners programmed for US layout, and
+take them only while a POS scans through the proxy (so a till that scans through the keyboard, in
+the browser, keeps doing so)."""
 
 SIMULATED_PATH = "simulator://keyboard-scanner"
 
 
-def create_scanner(configs: Sequence[ScannerConfig], ctx: ServiceContext) -> ScannerService | None:
+class InputBus(Protocol):
+    """Where input devices are listed and opened: evdev and /dev/input, or a simulated bus."""
+
+    def list_paths(self) -> list[str]: ...
+
+    def read_info(self, path: str) -> InputDeviceInfo: ...
+
+    def open(self, path: str) -> InputDeviceLike: ...
+
+
+def create_scanner(
+    configs: Sequence[ScannerConfig], ctx: ServiceContext, *, input_bus: InputBus | None = None
+) -> ScannerService | None:
+    """``input_bus`` replaces /dev/input (tests drive the production wiring with fake devices)."""
     if ctx.simulate:
         return create_simulated_scanner(configs)
     service = BarcodeScannerService()
     for config in configs:
         if config.device is not None:
-            service.add_source(build_source(config, service.on_barcode))
+            service.add_source(
+                build_source(config, service.on_barcode, service.pos_scanning, input_bus)
+            )
     rules = [c for c in configs if c.is_rule and c.type == "evdev"] or (
         [AUTODETECT_DEFAULTS] if not configs else []
     )
     if rules:
-        _enable_discovery(service, rules)
+        _enable_discovery(service, rules, input_bus)
     return service
 
 
@@ -56,8 +73,14 @@ def decoder_for(config: ScannerConfig) -> BarcodeDecoder:
     return BarcodeDecoder(keymap_for(config), suffix=suffix, gap_timeout=config.gap_timeout)
 
 
-def build_source(config: ScannerConfig, on_barcode: OnBarcode) -> ScannerSource:
-    """The reader of a scanner configured by path."""
+def build_source(
+    config: ScannerConfig,
+    on_barcode: OnBarcode,
+    demand: Callable[[], bool] | None = None,
+    input_bus: InputBus | None = None,
+) -> ScannerSource:
+    """The reader of a scanner configured by path; ``demand`` says whether a POS scans through
+    the proxy (grab mode 'while-polled')."""
     assert config.device is not None
     if config.type == "serial":
         return SerialScanner(
@@ -68,11 +91,19 @@ def build_source(config: ScannerConfig, on_barcode: OnBarcode) -> ScannerSource:
             settings=config.serial_settings,
         )
     return EvdevScanner(
-        config.device, decoder_for(config), on_barcode, label=config.name, grab=config.grab
+        config.device,
+        decoder_for(config),
+        on_barcode,
+        label=config.name,
+        grab=config.grab,
+        demand=demand,
+        open_device=input_bus.open if input_bus else open_input_device,
     )
 
 
-def _enable_discovery(service: BarcodeScannerService, rules: list[ScannerConfig]) -> None:
+def _enable_discovery(
+    service: BarcodeScannerService, rules: list[ScannerConfig], input_bus: InputBus | None
+) -> None:
     for rule in rules:
         keymap_for(rule)  # a wrong layout stops start-up, not the first scan
 
@@ -83,10 +114,21 @@ def _enable_discovery(service: BarcodeScannerService, rules: list[ScannerConfig]
             service.on_barcode,
             label=info.name,
             grab=config.grab,
+            demand=service.pos_scanning,
             persistent=False,
+            open_device=input_bus.open if input_bus else open_input_device,
         )
 
-    service.enable_discovery(Enumerator(rules), build_discovered)
+    if input_bus is None:
+        enumerator = Enumerator(rules)
+    else:
+        enumerator = Enumerator(
+            rules,
+            list_paths=input_bus.list_paths,
+            read_info=input_bus.read_info,
+            udev_interfaces=lambda _path: None,
+        )
+    service.enable_discovery(enumerator, build_discovered)
 
 
 class _TypingInjector(Injector):

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_HOLD = 5.0
 DEFAULT_KEEP_FOR = 5.0
+DEFAULT_POLL_LINGER = 10.0
+"""How long after its last long-poll a POS still counts as scanning through the proxy: Odoo
+re-polls at once after an answer and 5 s after a failure, so 10 s covers both without keeping a
+scanner taken for long once the POS is closed."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class BarcodeHub:
         self._waiters: dict[str, asyncio.Future[object]] = {}
         self.delivered = 0
         self.expired = 0
+        self._last_poll: float | None = None
+        """Hub clock time a long-poll last started or ended (read from reader threads: a float
+        assignment is atomic)."""
 
     # --- any thread --------------------------------------------------------------------------
 
@@ -94,6 +101,14 @@ class BarcodeHub:
                 return False
         return True
 
+    def polled_within(self, seconds: float) -> bool:
+        """Whether a POS is scanning through the proxy: a long-poll is waiting now, or one
+        started or ended less than ``seconds`` ago (any thread)."""
+        if self._waiters:
+            return True
+        last = self._last_poll
+        return last is not None and self._clock() - last < seconds
+
     # --- event loop thread -------------------------------------------------------------------
 
     @property
@@ -115,6 +130,13 @@ class BarcodeHub:
         self._requeue_front(_Queued(Barcode(code, source), self._clock()))
 
     async def next_barcode(self, client: str, timeout: float) -> str:
+        self._last_poll = self._clock()
+        try:
+            return await self._next_barcode(client, timeout)
+        finally:
+            self._last_poll = self._clock()
+
+    async def _next_barcode(self, client: str, timeout: float) -> str:
         self._release(client)
         self._drop_expired()
         if self._queue:

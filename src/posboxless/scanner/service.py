@@ -18,7 +18,7 @@ from typing import Any
 from posboxless.device import Activity, DeviceStatus, InvalidInput
 from posboxless.scanner.discovery import Enumerator, HotplugWatcher, InputDeviceInfo
 from posboxless.scanner.evdev_source import permission_message
-from posboxless.scanner.hub import Barcode, BarcodeHub
+from posboxless.scanner.hub import DEFAULT_POLL_LINGER, Barcode, BarcodeHub
 from posboxless.scanner.source import ScannerSource
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,11 @@ class BarcodeScannerService:
         name: str = "scanner",
         hub: BarcodeHub | None = None,
         injector: Injector | None = None,
+        poll_linger: float = DEFAULT_POLL_LINGER,
     ) -> None:
         self.name = name
         self.hub = hub or BarcodeHub()
+        self.poll_linger = poll_linger
         self.activity = Activity()
         self._sources: dict[str, ScannerSource] = {}
         self._lock = threading.Lock()
@@ -83,6 +85,11 @@ class BarcodeScannerService:
             running = self._running
         if running:
             source.start()
+
+    def pos_scanning(self) -> bool:
+        """Whether a POS scans through the proxy now (a ``/hw_proxy/scanner`` long-poll within
+        ``poll_linger`` seconds): scanners in grab mode 'while-polled' are taken only then."""
+        return self.hub.polled_within(self.poll_linger)
 
     def on_barcode(self, code: str, source: str) -> None:
         """Reader threads call this for each decoded code (any thread)."""
@@ -168,6 +175,7 @@ class BarcodeScannerService:
             "delivered": self.hub.delivered,
             "expired": self.hub.expired,
             "autodetect": self._watcher is not None,
+            "pos_scanning": self.pos_scanning(),
             "last_ok": self.activity.last_ok,
             "counters": dict(self.activity.counters),
         }
