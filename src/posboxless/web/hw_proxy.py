@@ -1,4 +1,4 @@
-"""The ``/hw_proxy/*`` API of Odoo's IoT Box (odoo-protocol.md §13), for Odoo 8 to 18.
+"""The ``/hw_proxy/*`` API of Odoo's IoT Box (odoo-protocol.md §13, odoo-19-20.md), Odoo 8-20.
 
 Only translation lives here: JSON-RPC in, a service call, JSON-RPC out. Which answer each Odoo
 version needs for a failure is decided here too, because it is a protocol matter:
@@ -64,6 +64,39 @@ _UNSUPPORTED = {
     "request_blackbox": "the Belgian fiscal data module is not supported",
     "request_serial": "the Belgian fiscal data module is not supported",
 }
+
+
+NO_ORDER_MESSAGE = (
+    "This customer display gets no order from the POS: Odoo 19 sends it only to an IoT Box. "
+    'See "Customer display" in the posboxless README.'
+)
+NO_ORDER_DISPLAY: dict[str, Any] = {
+    # The shape of Odoo 19's display data (odoo-19-20.md §2.6): one line holding the message,
+    # since its page shows only "Welcome." for an order without lines.
+    "finalized": False,
+    "general_customer_note": "",
+    "amount": "",
+    "lines": [
+        {
+            "productId": 0,
+            "productName": NO_ORDER_MESSAGE,
+            "price": "",
+            "qty": "",
+            "unit": "",
+            "unitPrice": "",
+            "discount": "",
+            "customerNote": "",
+            "internalNote": "[]",
+            "packLotLines": [],
+            "taxGroupLabels": "",
+            "comboParent": "",
+            "price_without_discount": "",
+            "isSelected": False,
+        }
+    ],
+    "paymentLines": [],
+}
+"""The answer to a display poll while no POS has pushed anything since start."""
 
 
 @dataclass(frozen=True)
@@ -316,7 +349,11 @@ class HwProxyApi:
     # Customer display ------------------------------------------------------------------------
     async def customer_facing_display(self, call: Call) -> dict[str, Any]:
         display = self.services.display
-        if "action" in call.params:  # Odoo 18
+        if "action" in call.params:  # Odoo 18 and 19
+            if call.params.get("action") == "get" and display.updated is None:
+                # Nothing was ever pushed: Odoo 19's cashier never pushes to a proxy
+                # (odoo-19-20.md §2.6), and its display page would show "Welcome." forever.
+                return {"status": "retrieved", "data": NO_ORDER_DISPLAY}
             return display.action(call.params)
         return display.update_html(call.client_ip, call.params)
 
