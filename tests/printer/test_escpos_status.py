@@ -13,6 +13,8 @@ from posboxless.printer.escpos import (
     is_asb_header,
     is_status_answer,
 )
+from posboxless.printer.escpos.status import count_status_queries
+from posboxless.printer.simulator import SimulatedPrinter
 
 OK = [0x12, 0x12, 0x12, 0x12]
 
@@ -107,3 +109,20 @@ def test_asb_frame() -> None:
     assert decode_asb([0x10, 0, 0x03, 0]).paper_near_end
     with pytest.raises(StatusDecodeError):
         decode_asb([0x12, 0, 0, 0])
+
+
+@pytest.mark.parametrize(
+    ("data", "count"),
+    [
+        (b"", 0),
+        (b"\x10\x04\x01\x10\x04\x02\x10\x04\x03\x10\x04\x04", 4),
+        (b"\x1dv0\x00\x48\x00\x10\x00" + b"\x00\x10\x04\x03\xff" * 3, 3),  # inside raster data
+        (b"\x10\x04\x00\x10\x04\x05\x10\x04", 0),  # n outside 1..4; a cut-off pattern
+        (b"\x10\x04\x10\x04\x01", 1),  # the bad n byte starts a real query
+        (b"\x10\x10\x04\x02", 1),
+    ],
+)
+def test_count_status_queries_follows_the_printer(data: bytes, count: int) -> None:
+    assert count_status_queries(data) == count
+    printer = SimulatedPrinter()  # the simulator's own scan agrees, even fed byte by byte
+    assert len(b"".join(printer.feed(data[i : i + 1]) for i in range(len(data)))) == count

@@ -21,10 +21,16 @@ import pytest
 from PIL import Image
 
 from posboxless.printer.config import PrinterConfig
+from posboxless.printer.escpos.status import count_status_queries
 from posboxless.printer.queue import JobQueue
 from posboxless.printer.service import EscPosPrinterService
-from posboxless.printer.simulator import PtyPrinterSimulator, TcpPrinterSimulator
+from posboxless.printer.simulator import (
+    PtyPrinterSimulator,
+    SimulatedPrinter,
+    TcpPrinterSimulator,
+)
 from posboxless.printer.worker import REPRINT_INTERRUPTED, WorkerSettings
+from posboxless.transports.serial_port import SerialSettings, SerialTransport
 from posboxless.transports.tcp import TcpTransport
 from posboxless.transports.usblp import UsblpTransport
 
@@ -274,3 +280,171 @@ async def test_crash_with_jobs_queued_prints_every_job_once(tmp_path: Path) -> N
     assert received.index(REPRINT_INTERRUPTED) < received.rindex(b"JOB-3")
     assert journal[3]["interrupted"] is True and journal[3]["attempts"] == 2
     assert all(e["state"] == "done" for e in journal.values())
+
+
+# -- confirmation that stray answers cannot fool ---------------------------------------------------
+
+PRINTER_PACE = 100_000
+"""Bytes per second a printer reads: slower than the link, as a real one."""
+
+
+def query_image(seed: int, rows: int = 1000, patterns: int = 6) -> str:
+    """A full-width (576 dots: no scaling, no dithering surprises) black-and-white PNG whose
+    raster rows hold ``10 04 n`` (n = 1..4) ``patterns`` times: what a printer takes for status
+    queries. ``seed`` makes each image's bytes different."""
+    width_bytes = 72
+    raster = bytearray(width_bytes * rows)
+    for row in range(0, rows, 7):  # some ink everywhere, different per image
+        raster[row * width_bytes + (seed + row) % width_bytes] = 0x81
+    for k in range(patterns):
+        at = ((k + 1) * rows // (patterns + 1)) * width_bytes + 20 + seed
+        raster[at : at + 3] = bytes((0x10, 0x04, 1 + k % 4))
+    image = Image.frombytes("1", (width_bytes * 8, rows), bytes(raster), "raw", "1;I")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def job_bytes(service: EscPosPrinterService, job_id: str) -> bytes:
+    queue = JobQueue(service.queue_path)
+    try:
+        job = queue.get(int(job_id))
+    finally:
+        queue.close()
+    assert job is not None
+    return job.data
+
+
+@pytest.fixture
+def slow_sim() -> Iterator[TcpPrinterSimulator]:
+    simulator = TcpPrinterSimulator()
+    simulator.bytes_per_second = PRINTER_PACE
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+async def slow_service(
+    tmp_path: Path, slow_sim: TcpPrinterSimulator
+) -> AsyncIterator[EscPosPrinterService]:
+    config = PrinterConfig(name="receipt", host=(slow_sim.host, slow_sim.port))
+    transport = TcpTransport(slow_sim.host, slow_sim.port)
+    svc = EscPosPrinterService(config, transport, tmp_path, settings=FAST)
+    await svc.start()
+    yield svc
+    await svc.stop()
+
+
+async def test_image_cut_after_the_printer_answered_its_raster_patterns_is_reprinted(
+    slow_service: EscPosPrinterService, slow_sim: TcpPrinterSimulator
+) -> None:
+    await until(lambda: slow_service.status().status == "connected")
+    # The line drops right after the printer answered the 4th pattern inside the image: four
+    # answers came back, as many as a status poll asks for, but the job was cut.
+    slow_sim.printer.drop_after_image_queries = 4
+    job = await slow_service.submit_image_receipt(query_image(0))
+    data = job_bytes(slow_service, job)
+    assert count_status_queries(data) == 6
+    await until(lambda: pending(slow_service) == 0, timeout=30)
+    received = bytes(slow_sim.printer.received)
+    assert received.count(data) == 1  # printed whole, once, after the cut
+    assert slow_sim.connections == 2  # the cut happened
+    assert received.index(REPRINT_INTERRUPTED) < received.index(data)
+    entry = slow_service.journal()[0]
+    assert entry["state"] == "done" and entry["interrupted"] and entry["attempts"] == 2
+
+
+async def test_late_answers_of_an_image_never_confirm_the_next_job(
+    slow_service: EscPosPrinterService, slow_sim: TcpPrinterSimulator
+) -> None:
+    await until(lambda: slow_service.status().status == "connected")
+    # Two image jobs back to back; the line drops inside the second one, after the printer
+    # answered its first pattern. Stray answers of the first image must not confirm it early,
+    # and its own late answers must not confirm the second.
+    slow_sim.printer.drop_after_image_queries = 6 + 1
+    first = await slow_service.submit_image_receipt(query_image(1))
+    second = await slow_service.submit_image_receipt(query_image(2))
+    await until(lambda: pending(slow_service) == 0, timeout=30)
+    received = bytes(slow_sim.printer.received)
+    assert received.count(job_bytes(slow_service, first)) == 1
+    assert received.count(job_bytes(slow_service, second)) == 1
+    assert slow_sim.connections == 2
+    journal = {str(e["id"]): e for e in slow_service.journal()}
+    assert not journal[first]["interrupted"]
+    assert journal[second]["interrupted"] and journal[second]["state"] == "done"
+
+
+def paper_ends_with(printer: SimulatedPrinter, marker: bytes) -> None:
+    """Paper runs out just as the printer reads the end of a job: it holds the job unprinted."""
+
+    def hook(data: bytes) -> None:
+        if marker in bytes(printer.received[-64:]) + data:
+            printer.on_bytes = None
+            printer.state = "paper_out"
+
+    printer.on_bytes = hook
+
+
+async def held_for_a_while(service: EscPosPrinterService, job: str) -> None:
+    await until(lambda: service.status().messages == ("Paper out",))
+    polls = service.details()["counters"]["status_polls"]
+    await until(lambda: service.details()["counters"]["status_polls"] >= polls + 3)
+    entry = service.journal()[0]
+    assert str(entry["id"]) == job
+    assert entry["state"] == "printing"  # not done: the printer has not printed it
+    assert "Paper out" in entry["error"]
+
+
+async def test_paper_end_at_confirmation_keeps_the_job_until_the_printer_prints_it(
+    service: EscPosPrinterService, sim: TcpPrinterSimulator
+) -> None:
+    await until(lambda: service.status().status == "connected")
+    paper_ends_with(sim.printer, b"END-1")
+    job = await service.submit_xml_receipt(receipt(1))
+    await held_for_a_while(service, job)
+    sim.printer.state = "ok"  # paper loaded: the printer prints what it held
+    await until(lambda: pending(service) == 0)
+    entry = service.journal()[0]
+    assert entry["state"] == "done" and not entry["interrupted"]
+    assert ends(bytes(sim.printer.received)) == [1]  # the link never broke: no reprint
+
+
+async def test_paper_end_then_power_cycle_reprints_the_held_job(
+    service: EscPosPrinterService, sim: TcpPrinterSimulator
+) -> None:
+    await until(lambda: service.status().status == "connected")
+    paper_ends_with(sim.printer, b"END-1")
+    job = await service.submit_xml_receipt(receipt(1))
+    await held_for_a_while(service, job)
+    sim.printer.state = "ok"
+    sim.drop_line()  # switched off and on to change the roll: the held job is gone
+    await until(lambda: pending(service) == 0)
+    entry = service.journal()[0]
+    assert entry["state"] == "done" and entry["interrupted"]
+    received = bytes(sim.printer.received)
+    assert ends(received) == [1, 1]
+    assert received.index(REPRINT_INTERRUPTED) > received.index(b"END-1")
+
+
+async def test_paper_end_at_confirmation_on_serial_reprints_once_ready(tmp_path: Path) -> None:
+    # A serial line does not show a power cycle: "ready again" is no evidence that the printer
+    # kept what it held, so the job is printed again (flagged) rather than assumed printed.
+    simulator = PtyPrinterSimulator().start()
+    paper_ends_with(simulator.printer, b"END-1")
+    config = PrinterConfig(name="receipt", device=simulator.path)
+    transport = SerialTransport(simulator.path, SerialSettings(38400))
+    svc = EscPosPrinterService(config, transport, tmp_path, settings=FAST)
+    await svc.start()
+    try:
+        await until(lambda: svc.status().status == "connected")
+        job = await svc.submit_xml_receipt(receipt(1))
+        await held_for_a_while(svc, job)
+        simulator.printer.state = "ok"
+        await until(lambda: pending(svc) == 0)
+        entry = svc.journal()[0]
+    finally:
+        await svc.stop()
+        simulator.stop()
+    assert entry["state"] == "done" and entry["interrupted"]
+    assert ends(bytes(simulator.printer.received)) == [1, 1]

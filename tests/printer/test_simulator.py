@@ -115,3 +115,15 @@ def test_tcp_slow_mode_delays_answers() -> None:
             assert data == b"\x12" * 4
     finally:
         sim.stop()
+
+
+def test_drop_after_image_queries_counts_only_patterns_inside_raster() -> None:
+    printer = SimulatedPrinter()
+    printer.drop_after_image_queries = 2
+    text = b"\x10\x04\x01"  # outside any image: answered, not counted
+    band = b"\x1dv0\x00\x02\x00\x04\x00" + b"\x10\x04\x01\x00\x10\x04\x02\x00"  # 2x4 bytes
+    assert printer.feed(text + band[:12]) == b"\x12\x12"
+    assert not printer.drop_requested and printer.image_queries == 1
+    assert printer.feed(band[12:] + b"after the drop") == b"\x12"
+    assert printer.drop_requested and printer.image_queries == 2
+    assert bytes(printer.received) == text + band[:15]  # bytes after the pattern were not read

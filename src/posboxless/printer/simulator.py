@@ -9,8 +9,13 @@ behind real transports:
 * ``PtyPrinterSimulator``: a raw-mode pty whose slave path stands in for ``/dev/usb/lpN`` or a
   serial printer.
 
-Like a real printer, the simulator answers ``DLE EOT n`` wherever it appears in the stream, even
-inside image data (devices.md §1.9): the code under test must cope with stray answers.
+Like a real printer, the simulator answers ``DLE EOT n`` (n = 1..4) wherever it appears in the
+stream, as it reads it, even inside image data (devices.md §1.9): the code under test must cope
+with stray answers. Faults for the confirmation tests: ``bytes_per_second`` makes the TCP printer
+read at a printer's pace (slower than the link, so answers to patterns inside an image come back
+while the host is still writing), and ``drop_after_image_queries`` drops the line right after
+answering the n-th ``DLE EOT`` pattern found inside ``GS v 0`` raster data (the printer resets:
+what it held is lost).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ _STATUS_BYTES: dict[str, tuple[int, int, int, int]] = {
 
 _DLE_EOT = b"\x10\x04"
 _CUT_PREFIX = b"\x1d\x56"
+_RASTER = b"\x1d\x76\x30"  # GS v 0 m xL xH yL yH, then xL+xH*256 times yL+yH*256 data bytes
 
 
 class SimulatedPrinter:
@@ -67,7 +73,15 @@ class SimulatedPrinter:
         self.decode_errors: list[str] = []
         self._receipt_start = 0
         self.receipts_saved = 0
-        self._tail = b""
+        self.drop_after_image_queries: int | None = None
+        """Fault: after answering this many more DLE EOT patterns inside raster data, take no
+        more bytes and ask the front end to drop the line (one shot)."""
+        self.drop_requested = False
+        self.image_queries = 0
+        """DLE EOT patterns answered so far that were inside raster data."""
+        self._query_pos = 0
+        self._raster_pos = 0
+        self._raster_spans: list[tuple[int, int]] = []
         self._changed = threading.Condition()
 
     @property
@@ -84,26 +98,81 @@ class SimulatedPrinter:
         return _STATUS_BYTES[self._state][n - 1] if 1 <= n <= 4 else 0x12
 
     def feed(self, data: bytes) -> bytes:
-        """Take bytes from the host; return the answers the printer sends back."""
+        """Take bytes from the host; return the answers the printer sends back.
+
+        With ``drop_after_image_queries`` armed, the bytes after the pattern that triggers it are
+        not taken and ``drop_requested`` is set: the front end sends the answers, then drops."""
         if self.on_bytes is not None:
             self.on_bytes(data)
         with self._changed:
             self.received += data
+            answers = self._find_queries()
             self._changed.notify_all()
-        answers = bytearray()
-        # A query may be split across reads: keep the last two bytes for the next call.
-        window = self._tail + data
-        start = 0
-        while (found := window.find(_DLE_EOT, start)) != -1 and found + 2 < len(window):
-            self.status_queries += 1
-            answers.append(self.status_byte(window[found + 2]))
-            start = found + 3
-        self._tail = window[max(start, len(window) - 2) :]
         if self.output_dir is not None:
             self._save_receipts()
         if self.silent:
             return b""
         return bytes(answers)
+
+    def reset_stream(self) -> None:
+        """A new connection (or a power cycle): no command is in progress any more."""
+        with self._changed:
+            self._query_pos = self._raster_pos = len(self.received)
+            self._raster_spans.clear()
+
+    def _find_queries(self) -> bytearray:
+        """Answer every DLE EOT 1..4 in the new bytes (positions are absolute in ``received``;
+        a ``10 04`` followed by another byte is no query and that byte is scanned again)."""
+        self._find_raster()
+        received = self.received
+        answers = bytearray()
+        while (found := received.find(_DLE_EOT, self._query_pos)) != -1:
+            if found + 2 >= len(received):
+                self._query_pos = found
+                return answers
+            n = received[found + 2]
+            if not 1 <= n <= 4:
+                self._query_pos = found + 2
+                continue
+            self._query_pos = found + 3
+            self.status_queries += 1
+            answers.append(self.status_byte(n))
+            if any(start <= found < end for start, end in self._raster_spans):
+                self.image_queries += 1
+                if self.drop_after_image_queries is not None:
+                    self.drop_after_image_queries -= 1
+                    if self.drop_after_image_queries <= 0:
+                        # The printer read up to here, answered, and then the line went down.
+                        self.drop_after_image_queries = None
+                        self.drop_requested = True
+                        del received[found + 3 :]
+                        self.reset_stream()
+                        return answers
+        # A trailing DLE may start a query completed by the next read.
+        self._query_pos = max(self._query_pos, len(received) - 1)
+        return answers
+
+    def _find_raster(self) -> None:
+        received = self.received
+        while True:
+            if self._raster_spans and self._raster_pos < self._raster_spans[-1][1]:
+                self._raster_pos = self._raster_spans[-1][1]
+                if self._raster_pos > len(received):
+                    return
+            found = received.find(_RASTER, self._raster_pos)
+            if found == -1:
+                self._raster_pos = max(self._raster_pos, len(received) - 2)
+                return
+            if found + 8 > len(received):
+                self._raster_pos = found
+                return
+            width = received[found + 4] + 256 * received[found + 5]
+            height = received[found + 6] + 256 * received[found + 7]
+            start = found + 8
+            # Spans wholly behind the query scan are done with.
+            self._raster_spans = [span for span in self._raster_spans if span[1] > self._query_pos]
+            self._raster_spans.append((start, start + width * height))
+            self._raster_pos = start
 
     def wait_for(self, predicate: Callable[[bytes], bool], timeout: float) -> bool:
         """Test helper: wait until ``predicate(received bytes)`` holds."""
@@ -167,6 +236,8 @@ class TcpPrinterSimulator:
         self.read_size = 65536
         """Bytes taken per read; lower it (with ``read_delay``) for a slow printer."""
         self.read_delay = 0.0
+        self.bytes_per_second: float | None = None
+        """Read at this pace (a TM-T20III prints ~144 kB/s of raster); None: as fast as it comes."""
         self.connections = 0
         self._client: socket.socket | None = None
         self._thread = threading.Thread(target=self._serve, name="sim-printer-tcp", daemon=True)
@@ -200,6 +271,14 @@ class TcpPrinterSimulator:
     def replug(self) -> None:
         self._unplugged.clear()
 
+    def drop_line(self) -> None:
+        """The printer is power-cycled: the connection is reset, what it held is lost, and it
+        accepts a new connection."""
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
+
     def pause(self) -> None:
         """Stop reading (the printer's buffer is full): writers block on flow control."""
         self._paused.set()
@@ -224,6 +303,7 @@ class TcpPrinterSimulator:
                     client.close()
                     continue
                 self.connections += 1
+                self.printer.reset_stream()
                 self._client = client
             if self._unplugged.is_set():
                 self._drop_client()
@@ -234,11 +314,14 @@ class TcpPrinterSimulator:
             self._serve_once(self._client)
 
     def _serve_once(self, client: socket.socket) -> None:
+        size = self.read_size
+        if self.bytes_per_second:
+            size = max(1, min(size, int(self.bytes_per_second / 100)))  # ~10 ms per read
         try:
             ready, _, _ = select.select([client], [], [], 0.05)
             if not ready:
                 return
-            data = client.recv(self.read_size)
+            data = client.recv(size)
         except OSError:
             self._drop_client()
             return
@@ -248,6 +331,8 @@ class TcpPrinterSimulator:
         answers = self.printer.feed(data)
         if self.read_delay:
             time.sleep(self.read_delay)
+        if self.bytes_per_second:
+            time.sleep(len(data) / self.bytes_per_second)
         if answers:
             if self.printer.answer_delay:
                 time.sleep(self.printer.answer_delay)
@@ -255,6 +340,15 @@ class TcpPrinterSimulator:
                 client.sendall(answers)
             except OSError:
                 self._drop_client()
+                return
+        if self.printer.drop_requested:
+            self.printer.drop_requested = False
+            # The answers already sent stay readable; then the line is gone and the bytes the
+            # printer had not read yet are lost (closing with unread data resets the connection).
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_WR)
+            time.sleep(0.05)
+            self._drop_client()
 
 
 class PtyPrinterSimulator:

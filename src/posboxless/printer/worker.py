@@ -4,10 +4,44 @@ It takes jobs from the durable queue in order and, only *between* jobs, asks the
 status (DLE EOT 1..4). Nothing else touches the transport, so a status poll can never cut into a
 job's byte stream. Everything the web layer reads (``snapshot``) is a cached copy.
 
-Delivery rule: a job is ``done`` once its bytes are written *and* the printer answered the status
-queries sent right after them (answers come back in stream order, so the printer has taken the
-job). If the link breaks or the printer goes silent before that, the job goes back in line flagged
-``interrupted`` and is printed again with a "REPRINT (interrupted)" header.
+Delivery rule (what "printed" means)
+------------------------------------
+A printer answers ``DLE EOT n`` the moment it *reads* those three bytes, wherever they are, even
+inside image data (devices.md §1.9): a raster can hold "queries" nobody meant to send, and their
+answers are indistinguishable from real ones. So answers are matched to queries by counting, never
+by taking "the last four":
+
+1. The job goes out followed by our ``DLE EOT 1..4``. Before writing, the worker counts every
+   ``DLE EOT n`` the printer will find in those bytes (``count_status_queries``: job + ours).
+2. The job is confirmed only when *that many* answers have come back; ours are the last four.
+   Answers come back in stream order and ours follow the last job byte, so the final answer proves
+   the printer has read the whole job. Fewer answers within ``confirm_timeout`` of the last one,
+   or a link lost before the final answer, means "not confirmed": the job goes back in line
+   flagged ``interrupted`` and is printed again, whole, under "REPRINT (interrupted)", exactly as
+   after a crash. A late answer can therefore never confirm the *next* job: each job waits for
+   its own count, and answers that arrive after the count (a printer answering a pattern we did
+   not count) are drained, logged and counted (``unexpected_answers``).
+3. If our four answers say the printer cannot print (paper end, cover open, offline, error), it
+   holds the job in its buffer and has not printed it. The job stays unconfirmed (``printing``),
+   the worker polls until the printer is ready again, then decides on evidence:
+
+   * TCP, ``usblp`` (``/dev/usb/lpN``) and libusb: a power cycle of the printer breaks the link
+     (the TCP connection is reset, the USB device disappears). A link that stayed up from the
+     confirming answers until "ready" proves the buffer survived and is printed: ``done``.
+   * serial (and any transport without that property): a power cycle cannot be seen, so there is
+     no evidence the buffer survived: the job is printed again (a visible, flagged duplicate is
+     harmless, a lost receipt is not).
+   * A link lost, or a printer that stops answering, while the job is held: reprinted.
+
+Per profile: with ``status_queries = false`` (printers that do not implement DLE EOT) or on a
+write-only transport (a file), nothing can be proven: a job is ``done`` once the operating system
+took its bytes, and the journal says so only in that sense.
+
+Assumption (Epson's documented behaviour, shared by the simulator): every ``10 04 n`` with
+n = 1..4 is answered with one byte; a ``10 04`` followed by another byte is not a query and that
+byte is scanned again. A printer that ignores patterns inside image data answers fewer than
+counted: its image jobs time out and are reprinted (logged with the counts), never marked done
+early.
 """
 
 from __future__ import annotations
@@ -22,6 +56,7 @@ from posboxless.device import DeviceStatus
 from posboxless.printer.escpos.status import (
     STATUS_QUERIES,
     PrinterState,
+    count_status_queries,
     decode_status,
     is_status_answer,
 )
@@ -39,6 +74,14 @@ def reprint_header(job_id: int) -> bytes:
     return b"\x1b@\x1ba\x01\x1bE\x01REPRINT of job %d\n\x1bE\x00\x1ba\x00" % job_id
 
 
+class _Unconfirmed(Exception):
+    """The printer is reachable but there is no evidence that the job was printed."""
+
+
+class _Stopping(Exception):
+    """The worker is asked to stop while a job waits for its confirmation."""
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     status_interval: float = 5.0
@@ -46,7 +89,8 @@ class WorkerSettings:
     status_timeout: float = 0.5
     """How long to wait for the four status answers; a silent printer is reported after this."""
     confirm_timeout: float = 10.0
-    """How long to wait, after a job, for the printer to answer (it may still be taking data)."""
+    """How long to wait, after a job or after its last answer, for the printer's next answer
+    (it may still be reading a large job)."""
     receipt_max_age: float = 3600.0
     drawer_max_age: float = 10.0
     retry_min: float = 0.5
@@ -85,6 +129,8 @@ class PrinterWorker:
         self._on_first_connection = on_first_connection
         self._bidirectional = bool(getattr(transport, "bidirectional", True))
         self._check_status = settings.status_queries and self._bidirectional
+        # TCP and USB links break when the printer is power-cycled; a serial line does not.
+        self._reset_breaks_link = bool(getattr(transport, "reset_breaks_link", False))
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._counters: dict[str, int] = {}
@@ -219,45 +265,123 @@ class PrinterWorker:
         self._publish(current_job=job.id, status=self._connected_status(job.id))
         log.info("printer %s: printing job %d (%d bytes)", self.name, job.id, len(data))
         try:
-            self.transport.write(data)
             if self._check_status:
-                self._poll(self.settings.confirm_timeout)
-                if self.snapshot.printer_state is None:
-                    raise TransportError(
-                        f"Printer at {self.transport.description} did not confirm job {job.id}"
-                    )
-        except TransportError as exc:
+                self._send_confirmed(job.id, data)
+            else:
+                self.transport.write(data)
+        except _Stopping:
+            # Left "printing": the queue reprints it on the next start, as after a crash.
+            self._publish(current_job=None)
+            return
+        except (TransportError, _Unconfirmed) as exc:
             self.queue.mark_interrupted(job.id, str(exc))
             self._count("interrupted")
             self._publish(current_job=None)
-            raise
+            if isinstance(exc, TransportError):
+                raise
+            log.warning("printer %s: job %d will be printed again: %s", self.name, job.id, exc)
+            return
         self.queue.mark_done(job.id)
         self._count("printed")
         self._count(f"printed_{job.kind}")
         self._publish(current_job=None, pending=self.queue.pending_count())
         self._publish(status=self._connected_status(None))
 
-    def _poll(self, timeout: float) -> None:
-        """Send DLE EOT 1..4 and wait for four answers; the last four answers win, because stray
-        answers (to DLE EOT patterns inside image data) may arrive first."""
+    def _send_confirmed(self, job_id: int, data: bytes) -> None:
+        """Write the job and our status queries; return once the printer has provably read all
+        of it and is ready (see the module docstring), raise otherwise."""
+        stream = data + _QUERY_ALL
+        expected = count_status_queries(stream)
         self.transport.discard_input()
-        self.transport.write(_QUERY_ALL)
+        self.transport.write(stream)
+        answers = self._read_answers(expected, self.settings.confirm_timeout)
+        if len(answers) < expected:
+            raise TransportError(
+                f"Printer at {self.transport.description} did not confirm job {job_id} "
+                f"({len(answers)} of {expected} status answers)"
+            )
+        surplus = self._drain()
+        if surplus:
+            self._count("unexpected_answers")
+            log.warning(
+                "printer %s: %d status answers more than the %d queries job %d contains",
+                self.name,
+                len(surplus),
+                expected,
+                job_id,
+            )
+        state = self._publish_state(answers[-4:])
+        if self._status_ok:
+            return
+        # The printer has the job but cannot print it now: it stays unconfirmed until the printer
+        # is ready again, then the link's history is the evidence.
+        held = self._blocked_message
+        self._count("held_at_confirmation")
+        log.warning(
+            "printer %s: job %d received but not printed yet (%s); waiting",
+            self.name,
+            job_id,
+            "; ".join(state.messages()),
+        )
+        self.queue.note_error(job_id, f"waiting: {held}; the printer holds the job")
+        while not self._status_ok:
+            self._sleep(self.settings.status_interval)
+            if self._stopping.is_set():
+                raise _Stopping
+            if self._poll(self.settings.status_timeout) is None:
+                raise TransportError(
+                    f"Printer at {self.transport.description} stopped answering while it "
+                    f"held job {job_id} ({held})"
+                )
+        if not self._reset_breaks_link:
+            raise _Unconfirmed(
+                f"the printer was '{held}' when job {job_id} ended; on "
+                f"{self.transport.description} a power cycle cannot be seen, so there is no "
+                "evidence it kept the job"
+            )
+        log.info(
+            "printer %s: job %d printed from the printer's buffer after '%s' (link never lost)",
+            self.name,
+            job_id,
+            held,
+        )
+
+    def _read_answers(self, count: int, timeout: float) -> list[int]:
+        """Read until ``count`` DLE EOT answers came back or none came for ``timeout`` s."""
         answers: list[int] = []
         deadline = time.monotonic() + timeout
-        while len(answers) < 4:
+        while len(answers) < count:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             # Ask for exactly what is missing: serial reads wait until `size` bytes arrive.
-            chunk = self.transport.read(4 - len(answers), remaining)
-            answers += [b for b in chunk if is_status_answer(b)]  # drops unsolicited ASB bytes
-        # Let late stray answers arrive so that ours are the last four. A link lost now does
-        # not undo the answers already read: the next operation will reconnect.
+            chunk = self.transport.read(count - len(answers), remaining)
+            got = [b for b in chunk if is_status_answer(b)]  # drops unsolicited ASB bytes
+            if got:
+                answers += got
+                deadline = time.monotonic() + timeout  # a slow printer is still reading
+        return answers
+
+    def _drain(self) -> list[int]:
+        """Answers still arriving after the expected ones (there should be none). A link lost
+        now does not undo the answers already read: the next operation will reconnect."""
+        extra: list[int] = []
         try:
-            while len(answers) >= 4 and (extra := self.transport.read(64, 0.01)):
-                answers += [b for b in extra if is_status_answer(b)]
+            while chunk := self.transport.read(64, 0.01):
+                extra += [b for b in chunk if is_status_answer(b)]
         except TransportError as exc:
             log.info("printer %s: %s (after its status answers)", self.name, exc)
+        return extra
+
+    def _poll(self, timeout: float) -> PrinterState | None:
+        """Send DLE EOT 1..4 between jobs and publish the state; None when the printer is
+        silent. Nothing is outstanding between jobs (each job waits for all its answers), so
+        answers still arriving after ours are late ones: then the last four are ours."""
+        self.transport.discard_input()
+        self.transport.write(_QUERY_ALL)
+        answers = self._read_answers(4, timeout)
+        if len(answers) == 4:
+            answers += self._drain()
         self._last_status_at = time.monotonic()
         self._count("status_polls")
         if len(answers) < 4:
@@ -269,8 +393,12 @@ class PrinterWorker:
                 printer_state=None,
                 last_poll=time.time(),
             )
-            return
-        state = decode_status(answers[-4:])
+            return None
+        return self._publish_state(answers[-4:])
+
+    def _publish_state(self, answers: list[int]) -> PrinterState:
+        state = decode_status(answers)
+        self._last_status_at = time.monotonic()
         problems = [m for m in state.messages() if m != "Paper near end"]
         self._status_ok = not problems
         self._blocked_message = problems[0] if problems else None
@@ -279,6 +407,7 @@ class PrinterWorker:
         else:
             status = self._connected_status(self.snapshot.current_job, state)
         self._publish(status=status, printer_state=state, last_poll=time.time())
+        return state
 
     def _connected_status(
         self, current_job: int | None, state: PrinterState | None = None

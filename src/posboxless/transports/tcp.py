@@ -13,6 +13,8 @@ class TcpTransport:
     """A TCP connection to ``host:port``. Every operation is bounded by a timeout."""
 
     bidirectional = True
+    reset_breaks_link = True
+    """A power cycle of the printer breaks this link (the worker relies on it)."""
 
     def __init__(
         self,

@@ -29,6 +29,8 @@ class UsbTransport:
     """First bulk IN/OUT endpoints of interface (0, 0), unless overridden."""
 
     bidirectional = True
+    reset_breaks_link = True
+    """A power cycle of the printer breaks this link (the worker relies on it)."""
 
     def __init__(
         self,

@@ -17,6 +17,8 @@ class UsblpTransport:
     call is bounded even when the printer stalls."""
 
     bidirectional = True
+    reset_breaks_link = True
+    """A power cycle of the printer breaks this link (the worker relies on it)."""
 
     def __init__(self, path: str, *, write_timeout: float = 10.0) -> None:
         self.path = path

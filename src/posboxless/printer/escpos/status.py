@@ -17,6 +17,8 @@ STATUS_QUERIES: tuple[bytes, bytes, bytes, bytes] = (
     b"\x10\x04\x04",  # roll paper sensor
 )
 
+_DLE_EOT = b"\x10\x04"
+
 _ANSWER_MASK = 0x93
 _ANSWER_PATTERN = 0x12
 _ASB_PATTERN = 0x10
@@ -24,6 +26,25 @@ _ASB_PATTERN = 0x10
 
 class StatusDecodeError(ValueError):
     """Bytes that are not DLE EOT answers were given to ``decode_status``."""
+
+
+def count_status_queries(data: bytes) -> int:
+    """How many ``DLE EOT n`` (n = 1..4) a printer finds in ``data`` and answers.
+
+    A printer looks for real-time commands in every byte it receives, raster data included
+    (devices.md §1.9), so a job can hold "queries" nobody meant to send. The scan follows the
+    printer's receive logic: a ``10 04`` whose third byte is not 1..4 is not a query, and that
+    third byte is looked at again (it may itself start ``10 04 n``).
+    """
+    count = 0
+    start = 0
+    while (found := data.find(_DLE_EOT, start)) != -1 and found + 2 < len(data):
+        if 1 <= data[found + 2] <= 4:
+            count += 1
+            start = found + 3
+        else:
+            start = found + 2
+    return count
 
 
 def is_status_answer(byte: int) -> bool:
