@@ -7,6 +7,7 @@ instead of a traceback, and a misspelt key is reported instead of silently ignor
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -147,7 +148,11 @@ class Table:
         unknown = sorted(set(self.data) - self._known)
         if unknown:
             known = ", ".join(sorted(self._known)) or "(none)"
-            raise ConfigError(self.key(unknown[0]), f"a known key ({known})", "unknown key")
+            close = difflib.get_close_matches(unknown[0], sorted(self._known), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ConfigError(
+                self.key(unknown[0]), f"a known key ({hint}known keys: {known})", "unknown key"
+            )
 
 
 def parse_usb_id(table: Table, name: str) -> tuple[int, int] | None:
@@ -181,3 +186,12 @@ def parse_host_port(table: Table, name: str, default_port: int) -> tuple[str, in
     if not host or not 0 < port < 65536:
         raise ConfigError(table.key(name), "'host' or 'host:port'", value)
     return host, port
+
+
+def serial_settings_format(example: str) -> str:
+    """What a ``serial_settings`` value looks like, for error messages: the format, not only a
+    default that may be the very thing the user tried to change."""
+    return (
+        f"serial settings '<speed> <data bits><parity><stop bits>' such as '{example}' "
+        "(data bits 5 to 8; parity N, E or O; stop bits 1 or 2)"
+    )

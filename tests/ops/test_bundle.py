@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from posboxless.app import create_app
-from posboxless.config import Config
+from posboxless.config import Config, ServerConfig
 from posboxless.ops import bundle
 from posboxless.ops.checks import Probe
 from posboxless.ops.layout import Layout
@@ -27,10 +27,21 @@ TOKEN = "s3cret-admin-token"
 
 
 @pytest.fixture
-def proxy_port() -> Iterator[int]:
-    """The real web application on a loopback port."""
-    with live_server(create_app(Config(), Services())) as url:
+def proxy_port(tmp_path: Path) -> Iterator[int]:
+    """The real web application on a loopback port, run with the till's configuration file and
+    data directory (``make_till`` writes them)."""
+    root = tmp_path / "root"
+    config = Config(
+        server=ServerConfig(data_dir=root / "data"), source=root / "etc/posboxless/config.toml"
+    )
+    with live_server(create_app(config, Services())) as url:
         yield int(urlsplit(url).port or 0)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def make_till(root: Path, http_port: int) -> Path:
@@ -83,6 +94,7 @@ def test_bundle_holds_everything_and_no_secret(tmp_path: Path, proxy_port: int) 
         "config.toml",
         "logs.txt",
         "status.json",
+        "diagnostics.json",
         "print_journal.json",
         "versions.json",
         "doctor.json",
@@ -102,8 +114,9 @@ def test_bundle_holds_everything_and_no_secret(tmp_path: Path, proxy_port: int) 
     assert [j["kind"] for j in journal["recent"]] == ["drawer", "text", "text", "text"]
     assert "data" not in journal["recent"][0]
 
-    assert b"lines logged by this process" in files["logs.txt"]
-    assert b"DEBUG token is <redacted>" in files["logs.txt"]
+    assert b"recent lines from the memory of the running proxy" in files["logs.txt"]
+    diagnostics = json.loads(files["diagnostics.json"])
+    assert {"devices", "warnings", "clients", "printers", "scale", "logs"} <= set(diagnostics)
     doctor = json.loads(files["doctor.json"])
     assert any(r["name"] == "configuration" and r["level"] == "ok" for r in doctor)
     manifest = json.loads(files["manifest.json"])
@@ -111,21 +124,22 @@ def test_bundle_holds_everything_and_no_secret(tmp_path: Path, proxy_port: int) 
 
 
 def test_bundle_without_a_running_proxy_or_journal_still_works(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = int(s.getsockname()[1])
     root = tmp_path / "root"
-    config = make_till(root, closed)
+    config = make_till(root, closed_port())
     (root / "data/printers/receipt.sqlite3").write_bytes(b"not a database")
     files = read_bundle(bundle.make_bundle(tmp_path / "b.tar.gz", config, sources(root, "J1\n")))
     assert "did not answer" in json.loads(files["status.json"])["error"]
-    assert files["logs.txt"] == b"J1\n"
+    assert files["logs.txt"] == b"# journalctl -u posboxless:\nJ1\n"
+    assert "no posboxless answered" in json.loads(files["diagnostics.json"])["error"]
+    files = read_bundle(bundle.make_bundle(tmp_path / "c.tar.gz", config, sources(root, None)))
+    assert b"lines logged by this process" in files["logs.txt"]
+    assert b"DEBUG token is <redacted>" in files["logs.txt"]
     assert "error" in json.loads(files["print_journal.json"])["receipt"]
 
 
 def test_print_journal_is_opened_read_only(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    make_till(root, 8069)
+    make_till(root, closed_port())
     db = root / "data/printers/receipt.sqlite3"
     before = db.read_bytes()
     bundle.collect(root / "etc/posboxless/config.toml", sources(root))
@@ -149,7 +163,7 @@ def test_redaction_of_configuration_text() -> None:
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "root"
-    config = make_till(root, 8069)
+    config = make_till(root, closed_port())
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path)
     bundle.add_arguments(parser)

@@ -1,7 +1,11 @@
 """``posboxless support-bundle``: one archive a support person can ask a shop for.
 
 It holds the configuration (secrets redacted), recent logs, the live status from the running
-proxy, a summary of the print journal, versions, and the doctor's results. Everything is read
+proxy, a summary of the print journal, versions, and the doctor's results. The configuration,
+data directory and log lines are those of the proxy actually running (``posboxless.ops.running``):
+its in-memory log ring is read over its loopback API, so logs are there whatever the logging
+backend (journal, a terminal, a file), and ``diagnostics.json`` holds its full diagnostics
+(devices, queues, weight, warnings, clients). Everything is read
 only; every part that cannot be collected is replaced by a note saying why, so a bundle is
 always produced.
 """
@@ -27,11 +31,12 @@ from typing import Any
 
 from posboxless import __version__, logs
 from posboxless.config import Config
-from posboxless.ops.checks import Probe, load_for_checks, run_checks, service_data_dir
+from posboxless.ops.checks import Probe, resolve, run_checks
 from posboxless.ops.layout import DEFAULT_USER, Layout
 from posboxless.ops.ports import local_address
 from posboxless.ops.print_journal import summarise_journals
 from posboxless.ops.redact import redact_toml, redact_values
+from posboxless.ops.running import RunningProxy
 from posboxless.ops.system import command_output
 
 log = logging.getLogger(__name__)
@@ -105,23 +110,41 @@ class Sources:
     now: Callable[[], float] = time.time
 
 
-def _config_text(path: Path | None, layout: Layout) -> tuple[str, Path | None]:
-    path = path or (layout.config_file if layout.config_file.exists() else None)
-    if path is None:
-        return "# no configuration file: built-in defaults\n", None
+def _config_text(path: Path | None, on_till: Path | None) -> str:
+    if path is None or on_till is None:
+        return "# no configuration file: built-in defaults\n"
     try:
-        return redact_toml(path.read_text("utf-8")), path
+        return redact_toml(on_till.read_text("utf-8"))
     except OSError as exc:
-        return f"# cannot read {path}: {exc}\n", path
+        return f"# cannot read {path}: {exc}\n"
 
 
-def _logs(sources: Sources) -> str:
-    text = sources.journal()
-    if text:
-        return text
-    lines = sources.recent_lines()
-    header = "# journalctl is unavailable; lines logged by this process:\n"
-    return header + "\n".join(lines) + ("\n" if lines else "")
+def _has_entries(journal: str | None) -> bool:
+    # journalctl prints "-- No entries --" when the unit never logged (a proxy run by hand).
+    return bool(journal and journal.strip() and journal.strip() != "-- No entries --")
+
+
+def _logs(sources: Sources, running: RunningProxy | None) -> str:
+    parts = []
+    if running is not None:
+        lines = running.log_lines
+        parts.append(
+            f"# {len(lines)} recent lines from the memory of the running proxy ({running.url}):\n"
+            + "".join(line + "\n" for line in lines)
+        )
+    journal = sources.journal()
+    if _has_entries(journal):
+        assert journal is not None
+        parts.append(
+            "# journalctl -u posboxless:\n" + journal + ("" if journal.endswith("\n") else "\n")
+        )
+    if not parts:
+        lines = sources.recent_lines()
+        parts.append(
+            "# no proxy answered and the journal has no entries; lines logged by this process:\n"
+            + "".join(line + "\n" for line in lines)
+        )
+    return "\n".join(parts)
 
 
 def _status(config: Config, sources: Sources) -> Any:
@@ -133,21 +156,28 @@ def _status(config: Config, sources: Sources) -> Any:
 
 def collect(config_path: Path | None, sources: Sources) -> dict[str, bytes]:
     """The bundle's files, by name."""
-    layout = sources.probe.layout
-    config_text, used = _config_text(config_path, layout)
-    _, config = load_for_checks(used, sources.probe)
-    config = config or Config()
+    target = resolve(config_path, sources.probe)
+    used = target.path
+    config_text = _config_text(used, target.config_file)
+    config = target.config or Config()
     secrets = [config.server.admin_token]
-    checks = run_checks(used, sources.probe)
-    data_dir = layout.at(str(service_data_dir(config.server, sources.probe)))
+    checks = run_checks(config_path, sources.probe, target)
+    data_dir = target.data_dir
+    running = target.running
+    diagnostics: Any = (
+        running.diagnostics
+        if running is not None
+        else {"error": f"no posboxless answered on port {config.server.http_port}"}
+    )
 
     def as_json(value: Any) -> bytes:
         return redact_values(json.dumps(value, indent=2, default=str), secrets).encode()
 
     files = {
         "config.toml": config_text.encode(),
-        "logs.txt": redact_values(_logs(sources), secrets).encode(),
+        "logs.txt": redact_values(_logs(sources, running), secrets).encode(),
         "status.json": as_json(_status(config, sources)),
+        "diagnostics.json": as_json(diagnostics),
         "print_journal.json": as_json(summarise_journals(data_dir)),
         "versions.json": as_json(sources.versions()),
         "doctor.json": as_json([r.as_json() for r in checks]),
@@ -157,6 +187,7 @@ def collect(config_path: Path | None, sources: Sources) -> dict[str, bytes]:
         "hostname": sources.probe.hostname(),
         "config_file": str(used) if used else None,
         "data_dir": str(data_dir),
+        "running_proxy": running.url if running else None,
         "files": sorted(files),
     }
     files["manifest.json"] = as_json(manifest)

@@ -21,6 +21,7 @@ from posboxless.ops.certificate import CertificateFiles, check_certificate
 from posboxless.ops.identity import Identity, may_access
 from posboxless.ops.layout import DEFAULT_USER, DEVICE_GROUPS, SERVICE_NAME, Layout
 from posboxless.ops.results import CheckResult, fail, ok, warn
+from posboxless.ops.running import RunningProxy, find_running, unit_config_path
 from posboxless.settings import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -46,6 +47,7 @@ class Probe:
     hostname: Callable[[], str] = socket.gethostname
     now: Callable[[], datetime] = _utc_now
     current: Callable[[], Identity] = Identity.current
+    running: Callable[[ServerConfig], RunningProxy | None] = find_running
 
     def accounts(self) -> UserDatabase:
         return UserDatabase(self.layout)
@@ -81,6 +83,80 @@ def load_for_checks(path: Path | None, probe: Probe) -> tuple[CheckResult, Confi
     except ConfigError as exc:
         return fail(name, f"{path}: {exc}.", f"Correct {exc.key} in {path}."), None
     return ok(name, f"{path} is valid."), config
+
+
+@dataclass
+class Target:
+    """The till being checked: its configuration, and the proxy running it when one answers."""
+
+    path: Path | None
+    """The configuration file (a path on the till), None for built-in defaults."""
+    verdict: CheckResult
+    config: Config | None
+    running: RunningProxy | None
+    data_dir: Path
+    """The data directory in use, as a path to open (below ``--root`` unless the running proxy
+    named it: a proxy that answers reports the real paths of this machine)."""
+    config_file: Path | None = None
+    """The configuration file as a path to open."""
+    notes: list[CheckResult] = field(default_factory=list)
+
+
+def configuration_path(given: Path | None, probe: Probe) -> Path | None:
+    """``--config``, else the installed unit's, else the default file when it exists."""
+    if given is not None:
+        return given
+    from_unit = unit_config_path(probe.layout)
+    if from_unit is not None:
+        return from_unit
+    return Path("/etc/posboxless/config.toml") if probe.layout.config_file.exists() else None
+
+
+def _on_till(path: Path | None, probe: Probe) -> Path | None:
+    """A path named by the till (its unit, its proxy) as seen below ``probe.layout.root``."""
+    if path is None or not path.is_absolute():
+        return path
+    return probe.layout.at(str(path))
+
+
+def resolve(given: Path | None, probe: Probe, *, ask_proxy: bool = True) -> Target:
+    """The configuration and data directory of the till: the running proxy's when it answers."""
+    path = configuration_path(given, probe)
+    config_file = _on_till(path, probe) if given is None else path
+    verdict, config = load_for_checks(config_file, probe)
+    running = probe.running((config or Config()).server) if ask_proxy else None
+    notes: list[CheckResult] = []
+    if running is not None:
+        used = running.config_file
+        if used != path and given is None and (path is None or used != path.absolute()):
+            # The proxy that runs was started with another file: that one is the truth.
+            path = config_file = used
+            if used is None:
+                verdict = ok("configuration", "The running proxy uses the built-in defaults.")
+                config = Config()
+            else:
+                verdict, config = load_for_checks(used, probe)
+        elif given is not None and used != given.absolute():
+            notes.append(
+                warn(
+                    "running proxy",
+                    f"The proxy at {running.url} was started with {used or 'built-in defaults'}, "
+                    f"not {given}: its devices and files may differ from what is checked here.",
+                    "Check the configuration it uses: posboxless doctor (without --config).",
+                )
+            )
+        if not notes:
+            notes.append(
+                ok(
+                    "running proxy",
+                    f"posboxless answers at {running.url} (configuration "
+                    f"{used or 'built-in defaults'}, data directory {running.data_dir}).",
+                )
+            )
+        data_dir = running.data_dir
+    else:
+        data_dir = probe.layout.at(str(service_data_dir((config or Config()).server, probe)))
+    return Target(path, verdict, config, running, data_dir, config_file, notes)
 
 
 def check_exposure(server: ServerConfig) -> list[CheckResult]:
@@ -234,6 +310,11 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
         name = f"printer '{printer.name}'"
         if printer.device:
             results.append(_node_check(name, printer.device, probe, who))
+        elif printer.serial:
+            if _is_url(printer.serial):
+                results.append(ok(name, f"{printer.serial} is a pyserial URL (not checked)."))
+            else:
+                results.append(_node_check(name, printer.serial, probe, who))
         elif printer.host:
             host, port = printer.host
             if probe.tcp_reachable(host, port):
@@ -259,8 +340,21 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                         "Plug the printer in and switch it on; lsusb lists what is seen.",
                     )
                 )
-    if config.scale is not None and config.scale.port:
-        results.append(_node_check("scale", config.scale.port, probe, who))
+    scale = config.scale
+    if scale is not None and scale.port and not _is_url(scale.port):
+        results.append(_node_check("scale", scale.port, probe, who))
+    elif scale is not None and scale.usb:
+        vid, pid = scale.usb
+        if _usb_present(probe, vid, pid):
+            results.append(ok("scale", f"USB device {vid:04x}:{pid:04x} is plugged in."))
+        else:
+            results.append(
+                fail(
+                    "scale",
+                    f"No USB device {vid:04x}:{pid:04x} is plugged in.",
+                    "Plug the scale in and switch it on; lsusb lists what is seen.",
+                )
+            )
     for scanner in config.scanners:
         if scanner.device:
             # Keyboard-wedge scanners are only read (and grabbed).
@@ -269,6 +363,113 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                 _node_check(f"scanner '{scanner.name}'", scanner.device, probe, who, write)
             )
     return results or [ok("devices", "Devices are found automatically (none named).")]
+
+
+def _is_url(port: str) -> bool:
+    return "://" in port
+
+
+def device_paths(config: Config) -> list[tuple[str, str]]:
+    """``(device label, path or address)`` of every device named by the configuration."""
+    named: list[tuple[str, str]] = []
+    for printer in config.printers:
+        label = f"printer '{printer.name}'"
+        for path in (printer.device, printer.serial):
+            if path:
+                named.append((label, path))
+        if printer.host:
+            named.append((label, f"{printer.host[0]}:{printer.host[1]}"))
+        if printer.usb:
+            named.append((label, "usb {:04x}:{:04x}".format(*printer.usb)))
+    if config.scale is not None:
+        if config.scale.port:
+            named.append(("scale", config.scale.port))
+        if config.scale.usb:
+            named.append(("scale", "usb {:04x}:{:04x}".format(*config.scale.usb)))
+    for scanner in config.scanners:
+        if scanner.device:
+            named.append((f"scanner '{scanner.name}'", scanner.device))
+    return named
+
+
+def _same_port_key(where: str, probe: Probe) -> str:
+    if where.startswith("/"):
+        # /dev/serial/by-id/... and /dev/ttyUSB0 are the same port.
+        return str(probe.layout.at(where).resolve())
+    return where.lower()
+
+
+def check_shared_ports(config: Config, probe: Probe) -> list[CheckResult]:
+    """Two devices on one port: each would read the other's bytes (error)."""
+    owners: dict[str, list[tuple[str, str]]] = {}
+    for label, where in device_paths(config):
+        owners.setdefault(_same_port_key(where, probe), []).append((label, where))
+    results = []
+    for users in owners.values():
+        labels = list(dict.fromkeys(label for label, _ in users))
+        if len(labels) > 1:
+            places = " and ".join(f"{label} ({where})" for label, where in users)
+            results.append(
+                fail(
+                    "one port, two devices",
+                    f"{places} are the same port: only one device can use it.",
+                    "Give each device its own port (ls -l /dev/serial/by-id /dev/pos lists "
+                    "them), or remove one of the tables.",
+                )
+            )
+    return results
+
+
+def check_paths_exist(config: Config, probe: Probe) -> list[CheckResult]:
+    """Device paths that do not exist now: a warning (devices are plugged in later)."""
+    results = []
+    for label, where in device_paths(config):
+        if not where.startswith("/"):
+            continue
+        if probe.layout.at(where).exists():
+            continue
+        results.append(
+            warn(
+                label,
+                f"{where} does not exist now: the device is unplugged, switched off, or has "
+                "another name. posboxless will use it when it appears.",
+                "Plug it in and switch it on; stable names are listed by ls -l /dev/pos "
+                "/dev/serial/by-id /dev/input/by-id.",
+            )
+        )
+    return results
+
+
+def check_semantics(config: Config, probe: Probe) -> list[CheckResult]:
+    """What a valid file can still get wrong (check-config)."""
+    results = check_shared_ports(config, probe) + check_paths_exist(config, probe)
+    if config.origin_policy_open:
+        results += check_exposure(config.server)
+    return results
+
+
+def check_running_devices(running: RunningProxy) -> list[CheckResult]:
+    """What the proxy itself reports about its devices (it saw the real errors)."""
+    results = []
+    devices = running.diagnostics.get("devices")
+    for device in devices if isinstance(devices, list) else []:
+        if not isinstance(device, dict):
+            continue
+        status = device.get("status")
+        kind, name = device.get("kind"), device.get("name")
+        messages = "; ".join(str(m) for m in device.get("messages") or []) or str(status)
+        label = f"{kind} '{name}' (running proxy)"
+        if status == "error" or (kind == "printer" and status != "connected"):
+            results.append(
+                fail(
+                    label,
+                    f"The proxy reports {status}: {messages}",
+                    "See the diagnostics page (http://localhost:8069/) and the log lines.",
+                )
+            )
+        elif kind == "scale" and status != "connected":
+            results.append(warn(label, f"The proxy reports {status}: {messages}"))
+    return results
 
 
 def check_modemmanager(probe: Probe) -> list[CheckResult]:
@@ -352,7 +553,9 @@ def required_names(server: ServerConfig, probe: Probe) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-def check_tls(server: ServerConfig, probe: Probe) -> list[CheckResult]:
+def check_tls(
+    server: ServerConfig, probe: Probe, data_dir: Path | None = None
+) -> list[CheckResult]:
     if not server.https_port:
         return [ok("certificate", "HTTPS is off (https_port = 0).")]
     if server.tls_cert and server.tls_key:
@@ -360,7 +563,8 @@ def check_tls(server: ServerConfig, probe: Probe) -> list[CheckResult]:
             probe.layout.at(str(server.tls_cert)), probe.layout.at(str(server.tls_key)), None
         )
     else:
-        tls = probe.layout.at(str(service_data_dir(server, probe) / "tls"))
+        data_dir = data_dir or probe.layout.at(str(service_data_dir(server, probe)))
+        tls = data_dir / "tls"
         files = CertificateFiles(tls / "server.pem", tls / "server.key", tls / "ca.pem")
     return check_certificate(files, required_names(server, probe), probe.now())
 
@@ -368,10 +572,13 @@ def check_tls(server: ServerConfig, probe: Probe) -> list[CheckResult]:
 # All of them -----------------------------------------------------------------------------------
 
 
-def run_checks(config_path: Path | None = None, probe: Probe | None = None) -> list[CheckResult]:
+def run_checks(
+    config_path: Path | None = None, probe: Probe | None = None, target: Target | None = None
+) -> list[CheckResult]:
     probe = probe or Probe()
-    verdict, config = load_for_checks(config_path, probe)
-    results = [verdict]
+    target = target or resolve(config_path, probe)
+    config = target.config
+    results = [target.verdict, *target.notes]
     usable = config or Config()
     if config is not None:
         results += check_exposure(config.server)
@@ -379,7 +586,10 @@ def run_checks(config_path: Path | None = None, probe: Probe | None = None) -> l
     results += check_groups(probe)
     if config is not None:
         results += check_devices(config, probe)
+        results += check_shared_ports(config, probe)
+    if target.running is not None:
+        results += check_running_devices(target.running)
     results += check_modemmanager(probe)
     results += check_ports(usable.server, probe)
-    results += check_tls(usable.server, probe)
+    results += check_tls(usable.server, probe, target.data_dir)
     return results

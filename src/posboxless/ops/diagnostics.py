@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 JOURNAL_ROWS = 15
 LOG_LINES = 80
+MAX_LOG_LINES = 500
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -86,6 +88,14 @@ def _journal(printer: PrinterService) -> list[dict[str, Any]] | str:
     return rows
 
 
+def _log_lines(request: Request) -> int:
+    """``?log_lines=N`` (support bundles ask for the whole ring), else what the page shows."""
+    try:
+        return max(1, min(int(request.query_params.get("log_lines", LOG_LINES)), MAX_LOG_LINES))
+    except ValueError:
+        return LOG_LINES
+
+
 def snapshot(state: AppState, request: Request) -> dict[str, Any]:
     services = state.services
     devices = []
@@ -111,6 +121,10 @@ def snapshot(state: AppState, request: Request) -> dict[str, Any]:
         "now": time.time(),
         "started": state.started,
         "simulate": state.config.simulate,
+        "pid": os.getpid(),
+        # doctor and support-bundle check the files of the proxy that runs, wherever they are.
+        "config_file": str(state.config.source.absolute()) if state.config.source else None,
+        "data_dir": str(state.config.server.data_dir.absolute()),
         "listen": list(state.listen_urls),
         "warnings": state.warnings(),
         "devices": devices,
@@ -126,6 +140,6 @@ def snapshot(state: AppState, request: Request) -> dict[str, Any]:
             for name, printer in services.printers.items()
         ],
         "clients": state.clients.recent(),
-        "logs": logs.recent.lines(LOG_LINES),
+        "logs": logs.recent.lines(_log_lines(request)),
         "actions": {"allowed": allowed, "reason": reason},
     }

@@ -27,12 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
+def format_result(r: CheckResult) -> str:
+    text = f"{_TAGS[r.level]} {r.name}: {r.message}"
+    if r.fix and r.level != "ok":
+        text += f"\n       -> {r.fix}"
+    return text
+
+
 def format_results(results: list[CheckResult]) -> str:
-    lines = []
-    for r in results:
-        lines.append(f"{_TAGS[r.level]} {r.name}: {r.message}")
-        if r.fix and r.level != "ok":
-            lines.append(f"       -> {r.fix}")
+    lines = [format_result(r) for r in results]
     failed = sum(r.level == "fail" for r in results)
     warned = sum(r.level == "warn" for r in results)
     if failed:

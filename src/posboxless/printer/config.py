@@ -21,7 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from posboxless.settings import ConfigError, Table, parse_host_port, parse_usb_id
+from posboxless.settings import (
+    ConfigError,
+    Table,
+    parse_host_port,
+    parse_usb_id,
+    serial_settings_format,
+)
 from posboxless.transports.serial_port import SerialSettings
 
 OfflinePolicy = Literal["queue", "refuse"]
@@ -103,7 +109,9 @@ def _parse_printer(t: Table, index: int) -> PrinterConfig:
         try:
             serial_settings = SerialSettings.parse(settings_text)
         except ValueError:
-            raise ConfigError(t.key("serial_settings"), "'38400 8N1'", settings_text) from None
+            raise ConfigError(
+                t.key("serial_settings"), serial_settings_format("38400 8N1"), settings_text
+            ) from None
     overrides_table = t.table("profile_overrides")
     overrides = dict(overrides_table.data) if overrides_table is not None else {}
     profile = t.str("profile", "generic-80")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posboxless.scale import adam, toledo8217
-from posboxless.settings import ConfigError, Table, parse_usb_id
+from posboxless.settings import ConfigError, Table, parse_usb_id, serial_settings_format
 from posboxless.transports.serial_port import SerialSettings
 
 PROTOCOLS = ("toledo8217", "adam")
@@ -69,7 +69,7 @@ def parse_scale(table: Table | None) -> ScaleConfig | None:
             settings = SerialSettings.parse(settings_text)
         except ValueError:
             raise ConfigError(
-                table.key("serial_settings"), "serial settings like '9600 7E1'", settings_text
+                table.key("serial_settings"), serial_settings_format("9600 7E1"), settings_text
             ) from None
     config = ScaleConfig(
         port=table.str("port", None),

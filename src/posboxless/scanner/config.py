@@ -49,7 +49,7 @@ from posboxless.scanner.keymaps import (
     keymap_from_xkb,
     xkb_available,
 )
-from posboxless.settings import ConfigError, Table, parse_usb_id
+from posboxless.settings import ConfigError, Table, parse_usb_id, serial_settings_format
 from posboxless.transports.serial_port import SerialSettings
 
 EVDEV_SUFFIXES = ("enter", "tab", "none")
@@ -124,7 +124,9 @@ def _parse_one(t: Table, default_name: str) -> ScannerConfig:
     try:
         settings = SerialSettings.parse(settings_text)
     except ValueError:
-        raise ConfigError(t.key("serial_settings"), "like '9600 8N1'", settings_text) from None
+        raise ConfigError(
+            t.key("serial_settings"), serial_settings_format("9600 8N1"), settings_text
+        ) from None
     is_rule = device is None and usb is None and match is None
     grab = _grab_mode(t, "while-polled" if is_rule else "always")
     gap = t.float("gap_timeout", 0.1 if suffix == "none" else 0.5, minimum=0.01, maximum=10.0)
