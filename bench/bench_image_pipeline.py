@@ -95,7 +95,7 @@ def main() -> None:
     logging.disable(logging.WARNING)  # python-escpos warns about its profile on every image
     jpeg = receipt_jpeg()
     same_width = get_profile("generic-80", {"width_dots": 512})
-    scaled = get_profile("generic-80")  # 576 dots: upscales the 512 px image
+    scaled = get_profile("generic-80", {"scale_images": "fit"})  # 576 dots: smooth upscale
     candidates: dict[str, Callable[[bytes], bytes]] = {
         "floor (decode+convert('1'))": floor,
         "posboxless 512 (no scaling)": lambda j: render_image_bytes(j, same_width).data,

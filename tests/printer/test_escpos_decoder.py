@@ -225,7 +225,7 @@ def test_preview_png_and_plain_text(tmp_path: Path) -> None:
         "Total  € 4.50",
         "[image 16x16 (raster)]",
         "[barcode EAN8 96385074]",
-        "[pulse pin 5 50/50 ms]",
+        "[drawer pulse: pin 5 50/50 ms]",
         "",
         "",
         "",
@@ -247,3 +247,45 @@ def test_document_is_complete_without_finish_while_bands_arrive() -> None:
     assert len(decoder.document.items) == 1
     image = decoder.document.images[0]
     assert [image.getpixel((0, y)) for y in range(4)] == [0, 255, 0, 255]
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "expected"),
+    [
+        ("EAN13", "5901234123457", "5901234123457"),
+        ("EAN8", "96385074", "96385074"),
+        ("CODE39", "ODOO-42", "ODOO-42"),
+        ("CODE128", "Order 0042-17", "Order 0042-17"),
+    ],
+)
+def test_preview_draws_barcodes_that_scan(kind: str, data: str, expected: str) -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    doc = decode(e.initialise() + e.align("center") + e.barcode(kind, data) + e.cut("full"))
+    results = zxingcpp.read_barcodes(doc.render())
+    assert [r.text for r in results] == [expected]
+
+
+def test_preview_draws_qr_codes_that_scan() -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    url = "https://shop.example/pos/ticket/validate?access_token=3f9a&id=42"
+    doc = decode(e.initialise() + e.qr_code(url, module_size=4, error_correction="Q"))
+    (result,) = zxingcpp.read_barcodes(doc.render())
+    assert result.text == url and result.format == zxingcpp.BarcodeFormat.QRCode
+    (mark,) = [i for i in doc.items if getattr(i, "kind", None) == "qr"]
+    assert mark.value.module == 4 and mark.value.error == "Q"  # type: ignore[union-attr]
+
+
+def test_take_receipts_splits_at_cuts_and_keeps_the_rest() -> None:
+    decoder = EscPosDecoder()
+    first = e.initialise() + b"one\n" + e.cut("full")
+    second = e.initialise() + b"two\n" + e.cut("feed-partial")
+    decoder.feed(first + second + b"thr")
+    receipts = decoder.take_receipts()
+    assert [(r.text(), end) for r, end in receipts] == [
+        ("one", len(first)),
+        ("two", len(first) + len(second)),
+    ]
+    assert decoder.take_receipts() == []
+    decoder.feed(b"ee\n" + e.cut("full"))
+    ((third, end),) = decoder.take_receipts()
+    assert third.text() == "three" and end == len(first + second + b"three\n" + e.cut("full"))

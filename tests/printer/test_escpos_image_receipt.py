@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 
 from posboxless.device import InvalidInput
 from posboxless.printer.escpos import decode, render_image_bytes, render_image_receipt
+from posboxless.printer.escpos.decoder import DecodedImage
 from posboxless.printer.profiles import get_profile
 
 T20 = get_profile("TM-T20III")
@@ -31,7 +32,7 @@ def receipt(width: int = 512, height: int = 600) -> Image.Image:
     return image
 
 
-def test_job_layout_and_scaling_to_profile_width() -> None:
+def test_job_layout_and_native_width_centred() -> None:
     job = render_image_receipt(base64.b64encode(encoded(receipt())).decode(), T20)
     assert job.kind == "receipt" and job.warnings == ()
     assert job.data.startswith(b"\x1b@\x1bt\x10\x1bR\x00\x1ba\x01")
@@ -40,17 +41,21 @@ def test_job_layout_and_scaling_to_profile_width() -> None:
     assert doc.code_tables == [16]
     assert doc.cuts == ["partial"]
     (image,) = doc.images
-    assert image.size == (576, 675)  # 512x600 scaled to 576 keeping the aspect ratio
+    assert image.size == (512, 600)  # dot for dot: no 9/8 resampling on a 576-dot head
+    assert [i.align for i in doc.items if isinstance(i, DecodedImage)] == ["center"]
     assert image.getpixel((100, 300)) == 0 and image.getpixel((500, 300)) == 255
 
 
 @pytest.mark.parametrize(
     ("profile", "expected_width"),
     [
-        (get_profile("generic-58"), 384),
+        (get_profile("generic-58"), 384),  # wider than the head: shrunk to fit
         (get_profile("TM-T88V"), 512),
-        (get_profile("generic-80", {"scale_images": False}), 512),
-        (get_profile("generic-58", {"scale_images": False}), 384),  # never wider than the head
+        (get_profile("generic-80"), 512),
+        (get_profile("generic-80", {"scale_images": "fit"}), 576),
+        (get_profile("generic-80", {"scale_images": True}), 576),  # the former switch
+        (get_profile("generic-80", {"scale_images": "integer"}), 512),
+        (get_profile("generic-58", {"scale_images": "integer"}), 384),  # never wider than the head
     ],
 )
 def test_width_per_profile(profile, expected_width: int) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +68,7 @@ def test_image_methods(method: str) -> None:
     profile = get_profile("generic-80", {"image_method": method})
     doc = decode(render_image_bytes(encoded(receipt(height=1000), "PNG"), profile).data)
     assert doc.image_methods == [method]
-    assert doc.images[0].height >= 1125
+    assert doc.images[0].width == 512 and doc.images[0].height >= 1000  # ESC * pads to 24 rows
 
 
 def test_png_with_alpha_and_data_uri_prefix() -> None:
@@ -128,3 +133,77 @@ def test_missing_padding_and_whitespace_are_tolerated() -> None:
     text = base64.b64encode(encoded(receipt(64, 64), "PNG")).decode().rstrip("=")
     spaced = "\n".join(text[i : i + 60] for i in range(0, len(text), 60))
     assert decode(render_image_receipt(spaced, T20).data).images
+
+
+def odoo_like_receipt(width: int = 512) -> Image.Image:
+    """What Odoo 13-20 render: anti-aliased text, 1-px rules, a 1-px dotted rule, a solid bar."""
+    from PIL import ImageFont
+
+    image = Image.new("RGB", (width, 420), "white")
+    draw = ImageDraw.Draw(image)
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 13)
+    except OSError:
+        font = ImageFont.load_default()
+    draw.text((width // 2, 10), "My Shop — Café du Marché", fill="black", font=font, anchor="mt")
+    y = 40
+    for n in range(8):
+        draw.text((8, y), f"Product {n}   2 x 1.50", fill="black", font=font)
+        draw.text((width - 8, y), f"{3 * n}.00 €", fill="black", font=font, anchor="ra")
+        y += 22
+    draw.line((0, y, width - 1, y), fill="black", width=1)
+    for x in range(0, width, 2):
+        draw.point((x, y + 4), fill="black")
+    draw.rectangle((100, y + 10, 101, y + 60), fill="black")  # 2-px vertical rule
+    draw.rectangle((0, y + 70, width - 1, y + 80), fill=(40, 40, 40))
+    draw.text((8, y + 90), "TOTAL 84.00 €", fill="black", font=font)
+    return image
+
+
+def thresholded(image: Image.Image) -> Image.Image:
+    return image.convert("L").point(lambda v: 255 if v >= 128 else 0).convert("1")
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_odoo_512_receipt_is_printed_dot_for_dot_centred_on_576(mode: str) -> None:
+    source = odoo_like_receipt().convert(mode)
+    fmt = "PNG" if mode == "RGB" else "JPEG"  # Odoo 13-18 send JPEG
+    data = encoded(source, fmt)
+    doc = decode(render_image_bytes(data, T20).data)
+    (printed,) = [i for i in doc.items if isinstance(i, DecodedImage)]
+    assert printed.image.size == (512, 420) and printed.align == "center"
+    expected = Image.new("1", (576, 420), 1)
+    expected.paste(thresholded(Image.open(io.BytesIO(data))), (32, 0))
+    assert printed.on_paper(576).tobytes() == expected.tobytes()
+
+
+def test_rules_stay_solid() -> None:
+    doc = decode(render_image_bytes(encoded(odoo_like_receipt(), "PNG"), T20).data)
+    image = doc.images[0]
+    rule_y = 40 + 8 * 22
+    assert all(image.getpixel((x, rule_y)) == 0 for x in range(512))
+    assert [image.getpixel((x, rule_y + 4)) for x in range(6)] == [0, 255, 0, 255, 0, 255]
+
+
+def test_integer_scaling_doubles_each_dot_without_smoothing() -> None:
+    source = odoo_like_receipt(256)
+    profile = get_profile("TM-T20III", {"scale_images": "integer"})
+    doc = decode(render_image_bytes(encoded(source, "PNG"), profile).data)
+    image = doc.images[0]
+    assert image.size == (512, 840)
+    expected = thresholded(source).resize((512, 840), Image.Resampling.NEAREST)
+    assert image.convert("1").tobytes() == expected.tobytes()
+
+
+def test_photos_are_still_dithered() -> None:
+    gradient = Image.linear_gradient("L").resize((256, 256))
+    image = decode(render_image_bytes(encoded(gradient, "PNG"), T20).data).images[0]
+    middle = image.crop((0, 120, 256, 136))
+    black = middle.convert("L").histogram()[0]
+    assert 0.3 < black / (256 * 16) < 0.7  # grey printed as a mix of dots, not a hard edge
+
+
+def test_wider_images_are_shrunk_to_58mm() -> None:
+    data = encoded(odoo_like_receipt(), "PNG")
+    doc = decode(render_image_bytes(data, get_profile("generic-58")).data)
+    assert doc.images[0].size == (384, 315)

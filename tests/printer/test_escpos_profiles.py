@@ -48,7 +48,7 @@ def test_overrides_apply_field_by_field() -> None:
             "drawer_pins": [2],
             "drawer_on_ms": 50,
             "drawer_off_ms": 250,
-            "scale_images": False,
+            "scale_images": "integer",
         },
     )
     assert profile.width_dots == 512
@@ -57,7 +57,7 @@ def test_overrides_apply_field_by_field() -> None:
     assert profile.cut == "partial"
     assert profile.drawer_pins == (2,)
     assert (profile.drawer_on_ms, profile.drawer_off_ms) == (50, 250)
-    assert profile.scale_images is False
+    assert profile.scale_images == "integer"
     assert profile.columns_font_b == 64  # untouched
     assert profile.name == "TM-T20III*"
 
@@ -89,7 +89,7 @@ def test_explicit_encoding_is_normalised() -> None:
         ("TM-T20", {"drawer_pins": [2, 2]}, "printer[0].profile.drawer_pins", "[2, 5]"),
         ("TM-T20", {"drawer_on_ms": 1000}, "printer[0].profile.drawer_on_ms", "2 to 510"),
         ("TM-T20", {"drawer_off_ms": 101}, "printer[0].profile.drawer_off_ms", "even number"),
-        ("TM-T20", {"scale_images": "yes"}, "printer[0].profile.scale_images", "true or false"),
+        ("TM-T20", {"scale_images": "yes"}, "printer[0].profile.scale_images", "'native'"),
     ],
 )
 def test_bad_profiles_raise_config_errors_naming_the_key(

@@ -216,6 +216,33 @@ def test_hr_width_from_58mm_profile() -> None:
     assert lines("<receipt><hr/></receipt>", get_profile("generic-58")) == ["-" * 32]
 
 
+@pytest.mark.parametrize(
+    ("xml", "expected"),
+    [
+        ("<receipt width='40'><hr/></receipt>", 32),  # Odoo 8-12 default on 32-column paper
+        ("<receipt width='40' size='double'><hr/></receipt>", 16),
+        ("<receipt width='20'><hr/></receipt>", 20),  # narrower than the paper: kept
+        ("<receipt width='60' font='b'><hr/></receipt>", 42),  # font B columns of 58 mm
+    ],
+)
+def test_receipt_width_is_capped_to_the_paper(xml: str, expected: int) -> None:
+    assert lines(xml, get_profile("generic-58")) == ["-" * expected]
+
+
+def test_odoo8_amount_lines_do_not_wrap_on_58mm() -> None:
+    xml = "<receipt align='center' width='40' value-thousands-separator=''>" + "".join(
+        f"<line><left>Product {n} with a name</left><right><value>{n * 1234.5}</value></right>"
+        "</line>"
+        for n in range(1, 14)
+    )
+    xml += "<line size='double-height'><left><pre>TOTAL</pre></left>"
+    xml += "<right><value>99.5</value></right></line></receipt>"
+    out = lines(xml, get_profile("generic-58"))
+    assert len(out) == 14  # one printed line per <line>
+    assert all(len(line) == 32 for line in out)
+    assert out[-1].startswith("TOTAL") and out[-1].endswith("99.50")
+
+
 def test_line_left_right_ratio() -> None:
     out = lines(
         "<receipt width='40'>"
@@ -497,7 +524,10 @@ def test_root_open_cashdrawer_kicks_before_the_final_cut() -> None:
     _, doc = render("<receipt open-cashdrawer='true'>a</receipt>", GENERIC)
     assert doc.pulses == [(2, 100, 400), (5, 100, 400)]
     tail = doc.plain_text().split("\n")
-    assert tail[1:3] == ["[pulse pin 2 100/400 ms]", "[pulse pin 5 100/400 ms]"]
+    assert tail[1:3] == [
+        "[drawer pulse: pin 2 100/400 ms]",
+        "[drawer pulse: pin 5 100/400 ms]",
+    ]
     assert tail[-1].endswith("full cut --------")
     assert render("<receipt open-cashdrawer='false'>a</receipt>")[1].pulses == []
     assert render("<receipt>a</receipt>")[1].pulses == []

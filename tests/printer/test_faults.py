@@ -158,8 +158,8 @@ async def test_large_image_never_cut_by_status_polls(tmp_path: Path) -> None:
     try:
         ids = []
         for offset in (0, 20):  # two different images
-            image = Image.new("L", (512, 2600), 255)
-            for y in range(offset, 2600, 40):
+            image = Image.new("L", (576, 2925), 255)
+            for y in range(offset, 2925, 40):
                 image.paste(0, (0, y, 512, y + 20))
             out = io.BytesIO()
             image.save(out, "PNG")

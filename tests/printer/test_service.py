@@ -101,8 +101,8 @@ async def test_image_receipt_pixels_arrive(
     await until(lambda: job_state(service, job_id) == "done")
     document = sim.printer.document()
     (image,) = document.images
-    assert image.width == 576  # scaled to the TM-T20III's 576 dots
-    assert image.getpixel((10, 50)) == 0 and image.getpixel((560, 50)) == 255
+    assert image.width == 512  # Odoo's 512 px dot for dot, centred on the 576-dot head
+    assert image.getpixel((10, 50)) == 0 and image.getpixel((500, 50)) == 255
     assert len(document.cuts) == 1
 
 

@@ -109,8 +109,8 @@ async def test_receipts_through_each_transport(rig: tuple[Rig, EscPosPrinterServ
     assert "Crème brûlée à l'œuf, déjà payé" in text
     assert "12,50 €" in text
     (image,) = document.images
-    assert image.width == 576
-    assert image.getpixel((20, 150)) == 0 and image.getpixel((560, 150)) == 255
+    assert image.width == 512
+    assert image.getpixel((20, 150)) == 0 and image.getpixel((500, 150)) == 255
     assert len(document.cuts) == 2
     assert [pin for pin, _, _ in document.pulses] == [2, 5]
     assert service.status().status == "connected"

@@ -65,6 +65,7 @@ def test_demo_output_one_png_and_text_per_receipt(tmp_path: Path) -> None:
     printer.feed(stream[7:])
     out = tmp_path / "simulated-printer"
     assert sorted(p.name for p in out.iterdir()) == [
+        "printer.log",
         "receipt-00001.bin",
         "receipt-00001.png",
         "receipt-00001.txt",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from posboxless.printer.escpos.codepages import CODE_TABLES, canonical_codec, is_single_byte
+from posboxless.printer.escpos.raster import IMAGE_SCALINGS
 from posboxless.settings import ConfigError
 
 IMAGE_METHODS = ("raster", "graphics", "column")
@@ -43,8 +44,11 @@ class PrinterProfile:
     drawer_pins: tuple[int, ...]
     drawer_on_ms: int
     drawer_off_ms: int
-    scale_images: bool = True
-    """Scale image receipts to ``width_dots`` (Odoo renders them 512 px wide)."""
+    scale_images: str = "native"
+    """Images narrower than ``width_dots`` (Odoo renders receipts 512 px wide): ``native`` prints
+    them dot for dot, centred; ``integer`` enlarges them by the largest whole factor that fits,
+    without smoothing; ``fit`` stretches them smoothly to the full width. Wider images are always
+    shrunk to fit."""
 
 
 def _profile(name: str, width: int, columns: int, columns_b: int, **kw: Any) -> PrinterProfile:
@@ -156,7 +160,9 @@ def _check_field(field: str, value: Any, field_key: str) -> Any:
             raise ConfigError(field_key, "a list of drawer pins: [2], [5] or [2, 5]", value)
         return tuple(pins)
     if field == "scale_images":
-        if not isinstance(value, bool):
-            raise ConfigError(field_key, "true or false", value)
+        if isinstance(value, bool):  # the setting was a switch before: true meant "fit"
+            return "fit" if value else "native"
+        if value not in IMAGE_SCALINGS:
+            raise ConfigError(field_key, "one of " + ", ".join(map(repr, IMAGE_SCALINGS)), value)
         return value
     raise ConfigError(field_key, "a known profile field", field)  # pragma: no cover

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from posboxless.printer.sim_receipts import ReceiptRecorder
+
 log = logging.getLogger(__name__)
 
 STATES = ("ok", "near_end", "paper_out", "cover_open", "drawer_high")
@@ -46,7 +48,6 @@ _STATUS_BYTES: dict[str, tuple[int, int, int, int]] = {
 }
 
 _DLE_EOT = b"\x10\x04"
-_CUT_PREFIX = b"\x1d\x56"
 _RASTER = b"\x1d\x76\x30"  # GS v 0 m xL xH yL yH, then xL+xH*256 times yL+yH*256 data bytes
 
 
@@ -70,9 +71,7 @@ class SimulatedPrinter:
         self.output_dir = output_dir
         self.received = bytearray()
         self.status_queries = 0
-        self.decode_errors: list[str] = []
-        self._receipt_start = 0
-        self.receipts_saved = 0
+        self._recorder = ReceiptRecorder(output_dir) if output_dir is not None else None
         self.drop_after_image_queries: int | None = None
         """Fault: after answering this many more DLE EOT patterns inside raster data, take no
         more bytes and ask the front end to drop the line (one shot)."""
@@ -83,6 +82,14 @@ class SimulatedPrinter:
         self._raster_pos = 0
         self._raster_spans: list[tuple[int, int]] = []
         self._changed = threading.Condition()
+
+    @property
+    def receipts_saved(self) -> int:
+        return self._recorder.receipts_saved if self._recorder is not None else 0
+
+    @property
+    def decode_errors(self) -> list[str]:
+        return self._recorder.errors if self._recorder is not None else []
 
     @property
     def state(self) -> str:
@@ -105,11 +112,13 @@ class SimulatedPrinter:
         if self.on_bytes is not None:
             self.on_bytes(data)
         with self._changed:
+            before = len(self.received)
             self.received += data
             answers = self._find_queries()
+            taken = data[: max(0, len(self.received) - before)]
             self._changed.notify_all()
-        if self.output_dir is not None:
-            self._save_receipts()
+        if self._recorder is not None:
+            self._recorder.feed(taken)
         if self.silent:
             return b""
         return bytes(answers)
@@ -119,6 +128,8 @@ class SimulatedPrinter:
         with self._changed:
             self._query_pos = self._raster_pos = len(self.received)
             self._raster_spans.clear()
+        if self._recorder is not None:
+            self._recorder.reset_stream()
 
     def _find_queries(self) -> bytearray:
         """Answer every DLE EOT 1..4 in the new bytes (positions are absolute in ``received``;
@@ -192,34 +203,6 @@ class SimulatedPrinter:
         decoder = EscPosDecoder()
         decoder.feed(bytes(self.received) if data is None else data)
         return decoder.document
-
-    def _save_receipts(self) -> None:
-        """Demo mode: each cut ends a receipt, written as text + PNG with its number."""
-        assert self.output_dir is not None
-        while (cut := self.received.find(_CUT_PREFIX, self._receipt_start)) != -1:
-            if cut + 2 >= len(self.received):
-                return
-            # GS V m (m = 0, 1, 48, 49) has no parameter; GS V 65/66 n has one.
-            end = cut + (3 if self.received[cut + 2] in (0, 1, 48, 49) else 4)
-            if end > len(self.received):
-                return
-            receipt = bytes(self.received[self._receipt_start : end])
-            self._receipt_start = end
-            self.receipts_saved += 1
-            self._write_receipt(self.receipts_saved, receipt)
-
-    def _write_receipt(self, number: int, data: bytes) -> None:
-        assert self.output_dir is not None
-        base = self.output_dir / f"receipt-{number:05d}"
-        try:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            base.with_suffix(".bin").write_bytes(data)
-            document = self.document(data)
-            base.with_suffix(".txt").write_text(document.text(), encoding="utf-8")
-            document.to_png(base.with_suffix(".png"))
-        except Exception as exc:  # the demo printer must keep running whatever it is sent
-            self.decode_errors.append(f"receipt {number}: {exc}")
-            log.warning("simulated printer could not decode receipt %d: %s", number, exc)
 
 
 class TcpPrinterSimulator:

@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from posboxless.printer.escpos.codepages import CODE_TABLES
 from posboxless.printer.escpos.raster import Bitmap
+from posboxless.printer.escpos.symbols import Symbol, render_symbol
 
 _TEXT = re.compile(rb"[\x20-\x7e\x80-\xff]+")
 _BARCODE_A = {0: "UPC-A", 1: "UPC-E", 2: "EAN13", 3: "EAN8", 4: "CODE39", 5: "ITF", 6: "CODABAR"}
@@ -42,6 +43,7 @@ _BARCODE_B = {
 _ALIGN = {0: "left", 48: "left", 1: "center", 49: "center", 2: "right", 50: "right"}
 _MAX_BARCODE_A = 255
 _POWER_ON_TABLE = 0
+_QR_LEVELS = {48: "L", 49: "M", 50: "Q", 51: "H"}
 
 
 class EscPosDecodeError(ValueError):
@@ -86,6 +88,19 @@ class DecodedImage:
     """``raster`` (GS v 0), ``graphics`` (GS ( L) or ``column`` (ESC *)."""
     align: str = "left"
 
+    def on_paper(self, paper_width: int) -> Image.Image:
+        """The image where the printer puts it on a strip of paper ``paper_width`` dots wide
+        (``ESC a`` applies to images): white margins, mode '1'."""
+        image = self.image.convert("1")
+        if image.width >= paper_width:
+            return image.crop((0, 0, paper_width, image.height))
+        left = {"left": 0, "center": (paper_width - image.width) // 2}.get(
+            self.align, paper_width - image.width
+        )
+        paper = Image.new("1", (paper_width, image.height), 1)
+        paper.paste(image, (left, 0))
+        return paper
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -93,6 +108,9 @@ class Mark:
 
     kind: str
     detail: str
+    value: object = None
+    """``cut``: ``full``/``partial``; ``pulse``: ``(pin, on_ms, off_ms)``; ``barcode``/``qr``: the
+    ``Symbol``."""
 
 
 Item = TextLine | DecodedImage | Mark
@@ -136,11 +154,27 @@ class DecodedDocument:
                 out.append(f"[image {item.image.width}x{item.image.height} ({item.method})]")
             elif item.kind == "cut":
                 out.append(f"-------- {item.detail} cut --------")
+            elif item.kind == "pulse":
+                out.append(f"[drawer pulse: {item.detail}]")
             elif item.kind != "init":
                 out.append(f"[{item.kind} {item.detail}]")
         if self.pending and self.pending.text:
             out.append(self.pending.text)
         return "\n".join(out)
+
+    def has_content(self) -> bool:
+        """Something was printed or done besides set-up, blank lines and cuts (an empty slip
+        between two cuts has none)."""
+        for item in self.all_items():
+            if isinstance(item, TextLine):
+                if item.text.strip():
+                    return True
+            elif isinstance(item, DecodedImage) or item.kind not in ("init", "cut"):
+                return True
+        return False
+
+    def all_items(self) -> list[Item]:
+        return self.items + ([self.pending] if self.pending and self.pending.text else [])
 
     def render(self, width: int = 576) -> Image.Image:
         """A simple picture of the receipt: text, images, barcodes as boxes, cut marks."""
@@ -173,6 +207,7 @@ class EscPosDecoder:
         self._band: _Band | None = None
         self._stored_graphics: Image.Image | None = None
         self._qr_data = b""
+        self._cut_offsets: list[int] = []
         self._reset()
 
     # -- public ---------------------------------------------------------------------------------
@@ -206,6 +241,14 @@ class EscPosDecoder:
             )
         return self.document
 
+    def abandon_partial(self) -> bool:
+        """Forget a command received only in part (the link dropped); True if there was one."""
+        if not self._buffer:
+            return False
+        self._offset += len(self._buffer)
+        self._buffer.clear()
+        return True
+
     @property
     def incomplete(self) -> bool:
         """True while a command has been only partly received."""
@@ -217,6 +260,31 @@ class EscPosDecoder:
         self._style = CharStyle()
         self._align = "left"
         self._codec = self._tables[_POWER_ON_TABLE]
+        # Epson's power-on values for the symbol settings.
+        self._bar_height = 162
+        self._bar_module = 3
+        self._hri = 0
+        self._qr_module = 3
+        self._qr_level = "L"
+
+    def take_receipts(self) -> list[tuple[DecodedDocument, int]]:
+        """The receipts ended by a cut since the last call, each with the stream offset just
+        after its cut; the document keeps only what follows the last cut. Lets a long-running
+        printer (the demo) save receipts one by one without keeping everything it ever printed."""
+        doc = self.document
+        receipts: list[tuple[DecodedDocument, int]] = []
+        start = 0
+        ends = iter(self._cut_offsets)
+        for index, item in enumerate(doc.items):
+            if isinstance(item, Mark) and item.kind == "cut":
+                receipts.append((_document_of(doc.items[start : index + 1]), next(ends)))
+                start = index + 1
+        if receipts:
+            rest = _document_of(doc.items[start:])
+            rest.pending = doc.pending
+            self.document = rest
+            self._cut_offsets = []
+        return receipts
 
     def _error(self, buf: bytearray, pos: int, what: str) -> EscPosDecodeError:
         snippet = bytes(buf[pos : pos + 8]).hex(" ")
@@ -246,10 +314,10 @@ class EscPosDecoder:
         doc.lines.append(line)
         doc.items.append(line)
 
-    def _mark(self, kind: str, detail: str) -> None:
+    def _mark(self, kind: str, detail: str, value: object = None) -> None:
         self._close_band()
         self._flush_pending()
-        self.document.items.append(Mark(kind, detail))
+        self.document.items.append(Mark(kind, detail, value))
 
     def _flush_pending(self) -> None:
         doc = self.document
@@ -344,7 +412,7 @@ class EscPosDecoder:
                 raise self._error(buf, pos, f"ESC p with invalid pin selector {m}")
             pin = 2 if m in (0, 48) else 5
             self.document.pulses.append((pin, t1 * 2, t2 * 2))
-            self._mark("pulse", f"pin {pin} {t1 * 2}/{t2 * 2} ms")
+            self._mark("pulse", f"pin {pin} {t1 * 2}/{t2 * 2} ms", (pin, t1 * 2, t2 * 2))
             return pos + 5
         if cmd == ord("*"):
             return self._column_image(buf, pos)
@@ -417,6 +485,12 @@ class EscPosDecoder:
                 self._style_update(width=(n >> 4) + 1, height=(n & 0x0F) + 1)
             elif cmd == ord("B"):
                 self._style_update(reverse=bool(n & 1))
+            elif cmd == ord("h"):
+                self._bar_height = n or 1
+            elif cmd == ord("w"):
+                self._bar_module = n
+            elif cmd == ord("H"):
+                self._hri = n % 48 if n in (0, 1, 2, 3, 48, 49, 50, 51) else 0
             return pos + 3
         if cmd in b"LW":  # left margin / print area width: 2 bytes
             return pos + 4 if pos + 3 < len(buf) else None
@@ -435,18 +509,19 @@ class EscPosDecoder:
             return None
         m = buf[pos + 2]
         if m in (0, 48, 1, 49):
-            self._cut_mark("full" if m in (0, 48) else "partial")
+            self._cut_mark("full" if m in (0, 48) else "partial", pos + 3)
             return pos + 3
         if m in (65, 66, 97, 98, 103, 104):
             if pos + 3 >= len(buf):
                 return None
-            self._cut_mark("full" if m % 2 else "partial")
+            self._cut_mark("full" if m % 2 else "partial", pos + 4)
             return pos + 4
         raise self._error(buf, pos, f"GS V with invalid cut mode {m}")
 
-    def _cut_mark(self, kind: str) -> None:
+    def _cut_mark(self, kind: str, end: int) -> None:
         self.document.cuts.append(kind)
-        self._mark("cut", kind)
+        self._cut_offsets.append(self._offset + end)
+        self._mark("cut", kind, kind)
 
     def _raster(self, buf: bytearray, pos: int) -> int | None:
         if pos + 7 >= len(buf):
@@ -509,8 +584,15 @@ class EscPosDecoder:
         elif fn == 0x51:
             data = self._qr_data.decode("utf-8", errors="replace")
             self.document.qr_codes.append(data)
-            self._mark("qr", data)
-        elif fn not in (0x41, 0x43, 0x45):
+            symbol = Symbol(
+                "qr", "QR", self._qr_data, self._align, module=self._qr_module, error=self._qr_level
+            )
+            self._mark("qr", data, symbol)
+        elif fn == 0x43 and len(payload) > 2:
+            self._qr_module = max(1, payload[2])
+        elif fn == 0x45 and len(payload) > 2:
+            self._qr_level = _QR_LEVELS.get(payload[2], self._qr_level)
+        elif fn != 0x41:
             raise self._error(buf, pos, f"unsupported QR function 0x{fn:02X}")
 
     def _barcode(self, buf: bytearray, pos: int) -> int | None:
@@ -537,7 +619,16 @@ class EscPosDecoder:
             raise self._error(buf, pos, f"GS k with unknown barcode type {m}")
         text = data.decode("ascii", errors="replace")
         self.document.barcodes.append((name, text))
-        self._mark("barcode", f"{name} {text}")
+        symbol = Symbol(
+            "barcode",
+            name,
+            data,
+            self._align,
+            height=self._bar_height,
+            module=self._bar_module,
+            hri=self._hri,
+        )
+        self._mark("barcode", f"{name} {text}", symbol)
         return end
 
     def _dle(self, buf: bytearray, pos: int) -> int | None:
@@ -563,11 +654,33 @@ class EscPosDecoder:
             pin = 2 if buf[pos + 3] == 0 else 5
             ms = buf[pos + 4] * 100
             self.document.pulses.append((pin, ms, ms))
-            self._mark("pulse", f"pin {pin} {ms}/{ms} ms (real-time)")
+            self._mark("pulse", f"pin {pin} {ms}/{ms} ms (real-time)", (pin, ms, ms))
             return pos + 5
         if fn == 0x05:  # DLE ENQ n: real-time recovery request
             return pos + 3
         raise self._error(buf, pos, f"unknown command DLE 0x{fn:02X}")
+
+
+def _document_of(items: list[Item]) -> DecodedDocument:
+    """A document holding ``items`` (a slice of another one), its lists rebuilt from them."""
+    doc = DecodedDocument(items=list(items))
+    for item in items:
+        if isinstance(item, TextLine):
+            doc.lines.append(item)
+        elif isinstance(item, DecodedImage):
+            doc.images.append(item.image)
+            doc.image_methods.append(item.method)
+        elif item.kind == "cut":
+            doc.cuts.append(str(item.value))
+        elif item.kind == "pulse" and isinstance(item.value, tuple):
+            doc.pulses.append(item.value)
+        elif item.kind == "barcode" and isinstance(item.value, Symbol):
+            doc.barcodes.append((item.value.symbology, item.value.text))
+        elif item.kind == "qr" and isinstance(item.value, Symbol):
+            doc.qr_codes.append(item.value.text)
+        elif item.kind == "init":
+            doc.initialisations += 1
+    return doc
 
 
 def decode(data: bytes, code_tables: Mapping[int, str] | None = None) -> DecodedDocument:
@@ -630,11 +743,13 @@ def _render_line(line: TextLine, width: int) -> Image.Image:
 def _render_preview(doc: DecodedDocument, width: int) -> Image.Image:
     normal = _font(16)
     pieces: list[tuple[Image.Image, str]] = []
-    for item in [*doc.items, *([doc.pending] if doc.pending and doc.pending.text else [])]:
+    for item in doc.all_items():
         if isinstance(item, TextLine):
             pieces.append((_render_line(item, width), "left"))
         elif isinstance(item, DecodedImage):
             pieces.append((item.image.convert("L"), item.align))
+        elif isinstance(item.value, Symbol):
+            pieces.append((render_symbol(item.value), item.value.align))
         elif item.kind != "init":
             canvas = Image.new("L", (width, 30), 255)
             draw = ImageDraw.Draw(canvas)

@@ -1,4 +1,7 @@
-"""Odoo 13+ image receipts: base64 JPEG/PNG -> printer width -> 1-bit -> image bands + cut."""
+"""Odoo 13+ image receipts: base64 JPEG/PNG -> printer width -> 1-bit -> image bands + cut.
+
+The image is centred with ``ESC a 1``, which Epson-compatible printers apply to raster images, so
+an image narrower than the paper is sent at its own width (fewer bytes, no resampling)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from posboxless.printer.escpos.image_loading import (
     open_image,
 )
 from posboxless.printer.escpos.job import RenderedJob, job_prologue
-from posboxless.printer.escpos.raster import encode_bitmap, fit_width, to_bitmap
+from posboxless.printer.escpos.raster import encode_bitmap, receipt_bitmap
 
 if TYPE_CHECKING:
     from posboxless.printer.profiles import PrinterProfile
@@ -36,8 +39,7 @@ def render_image_bytes(
     picture = open_image(
         image, max_pixels=max_pixels, what="receipt image", draft_width=profile.width_dots
     )
-    picture = fit_width(picture, profile.width_dots, upscale=profile.scale_images)
-    bitmap = to_bitmap(picture)
+    bitmap = receipt_bitmap(picture, profile.width_dots, profile.scale_images)
     data = (
         job_prologue(profile)
         + encoder.align("center")

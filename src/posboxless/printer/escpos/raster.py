@@ -74,6 +74,57 @@ def fit_width(image: Image.Image, width: int, *, upscale: bool) -> Image.Image:
     return image.resize((width, height), Image.Resampling.BILINEAR)
 
 
+IMAGE_SCALINGS = ("native", "integer", "fit")
+"""How an image narrower than the paper is printed: at its own width (centred), enlarged by the
+largest whole factor that fits (each dot becomes a k x k block, no smoothing), or smoothly
+stretched to the full width. Wider images are always shrunk to fit."""
+
+
+def place_on_paper(image: Image.Image, paper_width: int, scaling: str = "native") -> Image.Image:
+    """The image at the size it will be printed (see ``IMAGE_SCALINGS``).
+
+    Odoo renders receipts 512 px wide; on a 576-dot head a 9/8 resampling turns 1-px rules into
+    dotted lines and text ragged, so by default narrower images keep their dots one for one.
+    """
+    if scaling not in IMAGE_SCALINGS:
+        raise ValueError(f"unknown image scaling {scaling!r}")
+    if image.width > paper_width:
+        return fit_width(image, paper_width, upscale=False)
+    if scaling == "integer":
+        factor = paper_width // image.width
+        if factor > 1:
+            size = (image.width * factor, image.height * factor)
+            return image.resize(size, Image.Resampling.NEAREST)
+        return image
+    if scaling == "fit":
+        return fit_width(image, paper_width, upscale=True)
+    return image
+
+
+BILEVEL_SHARE = 0.97
+"""Share of near-black/near-white pixels above which an image is a rendered document."""
+_NEAR = 64
+
+
+def is_bilevel(grey: Image.Image) -> bool:
+    """True when the greyscale image is essentially black ink on white paper (a rendered
+    receipt: text, rules, its anti-aliased edges and JPEG noise), not a photo or a logo in
+    grey tones."""
+    histogram = grey.histogram()
+    extremes = sum(histogram[:_NEAR]) + sum(histogram[256 - _NEAR : 256])
+    return extremes >= BILEVEL_SHARE * grey.width * grey.height
+
+
+def receipt_bitmap(image: Image.Image, paper_width: int, scaling: str = "native") -> Bitmap:
+    """Image -> what the printer gets: placed per ``place_on_paper``, then thresholded when it is
+    a document printed dot for dot (dithering would sprinkle dots around every anti-aliased or
+    JPEG-blurred edge) and Floyd-Steinberg dithered when it has grey tones or was resampled."""
+    grey = flatten(image)
+    placed = place_on_paper(grey, paper_width, scaling)
+    one_for_one = placed.width >= grey.width and placed.width % grey.width == 0
+    return to_bitmap(placed, dither=not (one_for_one and is_bilevel(grey)))
+
+
 def to_bitmap(image: Image.Image, *, dither: bool = True) -> Bitmap:
     """Greyscale image -> 1-bit Floyd-Steinberg (or threshold) bitmap."""
     grey = flatten(image)

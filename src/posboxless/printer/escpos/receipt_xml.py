@@ -24,7 +24,7 @@ from posboxless.printer.escpos import encoder
 from posboxless.printer.escpos.codepages import TextEncoder, describe_replacements
 from posboxless.printer.escpos.image_loading import DEFAULT_MAX_PIXELS, decode_base64, open_image
 from posboxless.printer.escpos.job import RenderedJob, job_prologue
-from posboxless.printer.escpos.raster import encode_bitmap, fit_width, to_bitmap
+from posboxless.printer.escpos.raster import encode_bitmap, receipt_bitmap
 from posboxless.printer.escpos.xml_styles import StyleStack, format_value
 
 if TYPE_CHECKING:
@@ -398,10 +398,11 @@ class _Renderer:
             max_pixels=self.max_pixels,
             what="image in the receipt",
         )
-        picture = fit_width(picture, self.profile.width_dots, upscale=False)
+        # Logos keep their own size (Odoo's box never enlarges them); only wider ones shrink.
+        bitmap = receipt_bitmap(picture, self.profile.width_dots, "native")
         self.flush(writer)
         writer.raw(self.styles.commands())
-        writer.raw(encode_bitmap(to_bitmap(picture), self.profile.image_method))
+        writer.raw(encode_bitmap(bitmap, self.profile.image_method))
 
     def barcode(self, elem: Element, writer: _Writer) -> None:
         data = _collapse("".join(elem.itertext()))

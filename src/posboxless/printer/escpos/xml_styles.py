@@ -89,11 +89,11 @@ class StyleStack:
         return None
 
     def width(self) -> int:
-        """Characters per line for ``line``/``hr``: the receipt's ``width``, else the profile's
-        columns for the current font; halved for double-width sizes."""
-        width = self.get("width")
-        if width is None:
-            width = self._columns_font_b if self.get("font") == "b" else self._columns
+        """Characters per line for ``line``/``hr``: the receipt's ``width``, capped to the
+        profile's columns for the current font (Odoo 8-12 receipts say ``width='40'`` even on
+        32-column 58 mm paper, which would wrap every line), halved for double-width sizes."""
+        columns = self._columns_font_b if self.get("font") == "b" else self._columns
+        width = min(self.get("width") or columns, columns)
         if self.get("size") in DOUBLE_WIDTH_SIZES:
             width //= 2
         return int(width)
