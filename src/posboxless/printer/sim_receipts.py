@@ -100,9 +100,12 @@ class ReceiptRecorder:
         base = self.output_dir / f"receipt-{number:05d}"
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
+            # The text last: a reader that sees it finds the picture complete too.
             base.with_suffix(".bin").write_bytes(data)
+            png = base.with_suffix(".png")
+            receipt.to_png(png.with_suffix(".png.part"), self.paper_width)
+            png.with_suffix(".png.part").replace(png)
             base.with_suffix(".txt").write_text(receipt.plain_text() + "\n", encoding="utf-8")
-            receipt.to_png(base.with_suffix(".png"), self.paper_width)
         except Exception as exc:  # the demo printer must keep running whatever it is sent
             self._error(f"receipt {number}: {exc}")
             return
