@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from posboxless.printer.escpos.status import PrinterState
 
 StatusName = Literal["connected", "connecting", "disconnected", "error"]
 
@@ -26,19 +30,41 @@ class DeviceStatus:
         return {"status": self.status, "messages": list(self.messages)}
 
 
+JobReason = Literal[
+    "paper_out",
+    "cover_open",
+    "offline",
+    "not_answering",
+    "queue_full",
+    "expired",
+    "withdrawn",
+    "invalid",
+]
+"""Why a job did not print (or was refused): a small fixed set every front-end can map to its own
+wire form (Odoo's ``false`` / JSON-RPC error, Epson's ePOS ``code`` and status bits)."""
+
+
 class DeviceError(Exception):
     """A call on a device failed in a way the POS should be told about.
 
     The web layer turns it into a JSON-RPC error whose ``data.message`` is ``str(self)``; the
     message is written for a cashier or a support person ("Paper out", "No answer from the scale
-    on /dev/ttyUSB0 ..."), not for a developer.
+    on /dev/ttyUSB0 ..."), not for a developer. ``reason`` is set when the failure is one of
+    ``JobReason`` (a refused print job), so that a front-end need not parse the message.
     """
 
     error_name = "posboxless.DeviceError"
 
-    def __init__(self, message: str, *, arguments: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        arguments: list[Any] | None = None,
+        reason: JobReason | None = None,
+    ) -> None:
         super().__init__(message)
         self.arguments = arguments if arguments is not None else [message]
+        self.reason = reason
 
 
 class InvalidInput(DeviceError):
@@ -52,6 +78,78 @@ class DeviceUnavailable(DeviceError):
     queue full). Printing endpoints of Odoo 13+ answer ``false`` for this instead of an error."""
 
     error_name = "posboxless.DeviceUnavailable"
+
+
+class JobKind(str, Enum):
+    """What a print job is; stored in the queue and shown in the journal."""
+
+    XML = "xml"
+    """An Odoo 8-12 XML receipt."""
+    IMAGE = "image"
+    """An image receipt (Odoo 13+ JPEG, an ePOS raster image...)."""
+    DRAWER = "drawer"
+    """A cash-drawer pulse: never performed late, never repeated after an interruption."""
+    TEXT = "text"
+    """A ticket posboxless writes itself (test page, start-up ticket) or plain text."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class JobState(str, Enum):
+    """The life of a job; the values are what the queue stores and the journal shows."""
+
+    QUEUED = "queued"
+    """Waiting for its turn (or for the printer)."""
+    PRINTING = "printing"
+    """Its first byte may have been sent; it will be finished (or printed again, flagged)."""
+    PRINTED = "done"
+    """Sent and confirmed by the printer. Stored as ``done`` (the journal's historic word)."""
+    WITHDRAWN = "withdrawn"
+    """Taken back before its first byte, because its caller was told it failed: never prints."""
+    EXPIRED = "expired"
+    """Too old when its turn came (or an interrupted drawer kick): not printed."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def final(self) -> bool:
+        return self in (JobState.PRINTED, JobState.WITHDRAWN, JobState.EXPIRED)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a front-end needs to answer truthfully about one job (``PrinterService.wait_job``).
+
+    ``state`` is where the job stands when the wait ended: ``PRINTED`` (success), ``WITHDRAWN``
+    or ``EXPIRED`` (it will never print), ``PRINTING`` (partly sent, not confirmed yet: it will
+    be finished, so a retry must not send it again) or ``QUEUED`` (a "keep and print later"
+    printer kept it)."""
+
+    job_id: str
+    state: JobState
+    message: str
+    """For the cashier: "Printed", "Paper out: the receipt was not printed"..."""
+    reason: JobReason | None = None
+    printer_state: PrinterState | None = None
+    """The printer's latest known status bits (paper near end...), None when it never answered."""
+
+    @property
+    def printed(self) -> bool:
+        return self.state is JobState.PRINTED
+
+    @property
+    def will_print(self) -> bool:
+        """Printed already, or certain to be printed later without being sent again."""
+        return self.state in (JobState.PRINTED, JobState.PRINTING, JobState.QUEUED)
+
+
+class JobNotConfirmed(DeviceError):
+    """A job was partly sent but the printer has not confirmed it within the answer time: it will
+    be finished (not withdrawn), and a retry of the same job joins it instead of printing twice."""
+
+    error_name = "posboxless.PrintNotConfirmed"
 
 
 @dataclass
@@ -103,20 +201,47 @@ class DeviceService(Protocol):
         ...
 
 
+JobSource = Literal["hw_proxy", "epos", "page", "posboxless"]
+"""Which front-end queued a job (shown in the journal)."""
+
+
 @runtime_checkable
 class PrinterService(DeviceService, Protocol):
     """A receipt printer. Each ``submit_*`` method returns once the job is durably accepted (on
-    disk), or raises ``InvalidInput`` / ``DeviceUnavailable``. Printing happens afterwards."""
+    disk), or raises ``InvalidInput`` / ``DeviceUnavailable`` (with ``reason``). Printing happens
+    afterwards; ``wait_job`` tells how it went, which is what a truthful answer needs."""
 
-    async def submit_xml_receipt(self, xml: str) -> str:
+    async def submit_job(
+        self,
+        kind: JobKind,
+        data: bytes,
+        *,
+        source: JobSource = "hw_proxy",
+        note: str | None = None,
+    ) -> str:
+        """Queue already-rendered ESC/POS bytes (from any front-end); returns the job id."""
+        ...
+
+    async def wait_job(
+        self, job_id: str, timeout: float | None = None, *, withdraw: bool | None = None
+    ) -> JobOutcome:
+        """Wait, without polling, until the job is final or ``timeout`` seconds passed (None: the
+        printer's ``answer_timeout``). On time-out a job not yet started is withdrawn (it can
+        never print later) unless ``withdraw`` is False; None follows the printer's ``offline``
+        policy (``queue`` keeps receipts; drawer kicks are always withdrawn)."""
+        ...
+
+    async def submit_xml_receipt(self, xml: str, *, source: JobSource = "hw_proxy") -> str:
         """Render an Odoo 8-12 XML receipt and queue it; returns the job id."""
         ...
 
-    async def submit_image_receipt(self, image_base64: str) -> str:
+    async def submit_image_receipt(
+        self, image_base64: str, *, source: JobSource = "hw_proxy"
+    ) -> str:
         """Queue an Odoo 13+ base64 JPEG/PNG receipt; returns the job id."""
         ...
 
-    async def submit_drawer_kick(self) -> str:
+    async def submit_drawer_kick(self, *, source: JobSource = "hw_proxy") -> str:
         """Queue a cash-drawer pulse; returns the job id."""
         ...
 

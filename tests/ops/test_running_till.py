@@ -71,8 +71,8 @@ def hand_started(tmp_path: Path, ring: None) -> Iterator[HandStarted]:
     config = parse_config(tomllib.loads(config_file.read_text()), source=config_file)
     # Two receipts waiting for the printer that cannot be opened.
     queue = JobQueue(data_dir / "printers" / "receipt.sqlite3")
-    queue.enqueue("receipt", b"one")
-    queue.enqueue("receipt", b"two")
+    queue.enqueue("xml", b"one")
+    queue.enqueue("xml", b"two")
     queue.close()
     services = build_services(config)
     root = tmp_path / "root"

@@ -37,6 +37,7 @@ def test_several_named_printers_and_the_default() -> None:
         [[printer]]
         name = "kitchen"
         host = "192.168.1.50"
+        offline = "queue"
         [[printer]]
         name = "receipt"
         default = true
@@ -58,6 +59,7 @@ def test_several_named_printers_and_the_default() -> None:
         name = "serial"
         serial = "/dev/ttyUSB0"
         serial_settings = "115200 8N1"
+        answer_timeout = 3
         [[printer]]
         name = "spool"
         file = "/tmp/spool.bin"
@@ -72,6 +74,9 @@ def test_several_named_printers_and_the_default() -> None:
     assert receipt.startup_ticket and not kitchen.startup_ticket
     assert bar.usb == (0x04B8, 0x0202) and (bar.in_endpoint, bar.out_endpoint) == (0x81, 0x02)
     assert serial.serial_settings.baudrate == 115200
+    # The truthful wait is the default; keeping jobs for later is a per-printer choice.
+    assert (serial.offline, serial.answer_timeout) == ("wait", 3)
+    assert (spool.offline, spool.answer_timeout) == ("wait", 8)
     assert isinstance(create_transport(kitchen), TcpTransport)
     assert isinstance(create_transport(receipt), UsblpTransport)
     assert isinstance(create_transport(bar), UsbTransport)
@@ -119,7 +124,8 @@ async def test_simulate_mode_builds_one_real_printer_writing_receipts(tmp_path: 
         await service.submit_xml_receipt("<receipt><div>Demo café 1,00 €</div></receipt>")
         out = tmp_path / "simulated-printer"
         for _ in range(500):
-            if (out / "receipt-00001.txt").exists():
+            # The PNG is written after the text: wait for both.
+            if (out / "receipt-00001.png").exists():
                 break
             await asyncio.sleep(0.01)
         assert "Demo café 1,00 €" in (out / "receipt-00001.txt").read_text()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from posboxless.device import DeviceStatus, DeviceUnavailable, InvalidInput
+from posboxless.device import (
+    DeviceStatus,
+    DeviceUnavailable,
+    InvalidInput,
+    JobKind,
+    JobOutcome,
+    JobState,
+)
 
 
 class FakePrinter:
@@ -16,6 +23,8 @@ class FakePrinter:
         self._status = DeviceStatus(status, (f"Fake printer {name}",))  # type: ignore[arg-type]
         self.jobs: list[tuple[str, str]] = []
         self.refuse = False
+        self.outcome = JobState.PRINTED
+        """What every wait reports (the real printer's outcomes are tested in tests/printer)."""
 
     def status(self) -> DeviceStatus:
         return self._status
@@ -33,17 +42,27 @@ class FakePrinter:
         self.jobs.append((kind, payload))
         return str(len(self.jobs))
 
-    async def submit_xml_receipt(self, xml: str) -> str:
+    async def submit_job(
+        self, kind: JobKind, data: bytes, *, source: str = "hw_proxy", note: str | None = None
+    ) -> str:
+        return self._accept(JobKind(kind).value, data.hex())
+
+    async def wait_job(
+        self, job_id: str, timeout: float | None = None, *, withdraw: bool | None = None
+    ) -> JobOutcome:
+        return JobOutcome(job_id, self.outcome, f"Fake outcome {self.outcome.value}")
+
+    async def submit_xml_receipt(self, xml: str, *, source: str = "hw_proxy") -> str:
         if "<" not in xml:
             raise InvalidInput("The receipt is not XML")
         return self._accept("xml", xml)
 
-    async def submit_image_receipt(self, image_base64: str) -> str:
+    async def submit_image_receipt(self, image_base64: str, *, source: str = "hw_proxy") -> str:
         if image_base64 == "!!":
             raise InvalidInput("The receipt image is not valid base64")
         return self._accept("image", image_base64)
 
-    async def submit_drawer_kick(self) -> str:
+    async def submit_drawer_kick(self, *, source: str = "hw_proxy") -> str:
         return self._accept("drawer", "")
 
 

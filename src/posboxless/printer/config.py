@@ -9,7 +9,10 @@ Example::
                                     # serial = "/dev/ttyUSB0" (+ serial_settings), file = "..."
     profile = "TM-T20III"
     profile_overrides = { width_dots = 512 }
-    offline = "queue"               # or "refuse": answer false at once when the printer is off
+    offline = "wait"                # "wait": answer once printed, or fail (and withdraw the job)
+                                    # after answer_timeout; "queue": keep jobs and print them
+                                    # later (kitchen printers); "refuse": fail at once when off
+    answer_timeout = 8              # seconds a print call waits for the printer's confirmation
     max_queued = 100
     receipt_max_age = 3600          # seconds; older receipts are not printed (marked expired)
     drawer_max_age = 10
@@ -30,7 +33,7 @@ from posboxless.settings import (
 )
 from posboxless.transports.serial_port import SerialSettings
 
-OfflinePolicy = Literal["queue", "refuse"]
+OfflinePolicy = Literal["wait", "queue", "refuse"]
 
 _CONNECTION_KEYS = ("device", "usb", "host", "serial", "file")
 
@@ -49,7 +52,13 @@ class PrinterConfig:
     file: str | None = None
     profile: str = "generic-80"
     profile_overrides: dict[str, Any] = field(default_factory=dict)
-    offline: OfflinePolicy = "queue"
+    offline: OfflinePolicy = "wait"
+    """What a print call answers when the printer cannot print now: ``wait`` (the default) waits
+    up to ``answer_timeout`` for the printed confirmation, then withdraws the job and answers
+    failure; ``queue`` keeps receipts to print later and answers "queued"; ``refuse`` answers
+    failure at once while the printer is known to be off. Drawer kicks are never kept."""
+    answer_timeout: float = 8.0
+    """Seconds a print or drawer call waits for the printer; well under browser time-outs."""
     max_queued: int = 100
     receipt_max_age: float = 3600.0
     drawer_max_age: float = 10.0
@@ -127,7 +136,8 @@ def _parse_printer(t: Table, index: int) -> PrinterConfig:
         file=t.str("file", None),
         profile=profile,
         profile_overrides=overrides,
-        offline=t.choice("offline", ("queue", "refuse"), "queue"),
+        offline=t.choice("offline", ("wait", "queue", "refuse"), "wait"),
+        answer_timeout=t.float("answer_timeout", 8.0, minimum=0.1, maximum=60),
         max_queued=t.int("max_queued", 100, minimum=1, maximum=100_000),
         receipt_max_age=t.float("receipt_max_age", 3600.0, minimum=1, maximum=7 * 86400),
         drawer_max_age=t.float("drawer_max_age", 10.0, minimum=1, maximum=3600),

@@ -1,13 +1,18 @@
-"""The ESC/POS printer service: what the web layer calls for one configured printer.
+"""The ESC/POS printer service: what the front-ends call for one configured printer.
 
-``submit_*`` renders in a thread (bad input -> ``InvalidInput``), commits the job to the durable
-queue in a thread, wakes the worker and returns the job id: the answer to the POS is sent only
-once the job is on disk. Printing, status polls and reconnection happen in the worker thread.
+``submit_*`` renders in a thread (bad input -> ``InvalidInput``) and hands the bytes to
+``submit_job``, which commits the job to the durable queue in a thread, wakes the worker and
+returns the job id. ``wait_job`` then waits (on the queue's change notifications, never polling)
+until the worker has printed the job and the printer confirmed it, or until a bounded time has
+passed; a job that has not started by then is withdrawn, so that a POS told "failed" never sees it
+print later. Printing, status polls and reconnection happen in the worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
 import socket
 import time
@@ -15,16 +20,28 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from posboxless.device import DeviceStatus, DeviceUnavailable, InvalidInput
+from posboxless.device import (
+    DeviceStatus,
+    DeviceUnavailable,
+    InvalidInput,
+    JobKind,
+    JobOutcome,
+    JobReason,
+    JobSource,
+    JobState,
+)
 from posboxless.printer.config import PrinterConfig
 from posboxless.printer.profiles import PrinterProfile, get_profile
-from posboxless.printer.queue import JobKind, JobQueue, QueueFull
+from posboxless.printer.queue import Job, JobQueue, QueueFull
 from posboxless.printer.worker import PrinterWorker, WorkerSettings, reprint_header
 from posboxless.transports.base import Transport
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PIXELS = 4096 * 20000
+RETRY_WINDOW = 300.0
+"""Seconds during which a resent job identical to one answered "not confirmed yet" is taken as a
+retry of it (it joins that job instead of printing a second copy)."""
 
 
 class EscPosPrinterService:
@@ -62,15 +79,21 @@ class EscPosPrinterService:
         self._queue: JobQueue | None = None
         self._worker: PrinterWorker | None = None
         self._started_at: float | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: dict[int, set[asyncio.Event]] = {}
+        self._unconfirmed: dict[tuple[str, bytes], tuple[int, float]] = {}
+        """(kind, digest) -> (job id, when) of jobs answered "printing, not confirmed yet"."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
         if self._worker is not None:
             return
+        self._loop = asyncio.get_running_loop()
         self._queue = await asyncio.to_thread(
             JobQueue, self.queue_path, max_queued=self.config.max_queued
         )
+        self._queue.add_listener(self._job_changed)
         if self._queue.recovered:
             log.warning(
                 "printer %s: jobs %s were cut off by a crash; they will be printed again",
@@ -90,22 +113,54 @@ class EscPosPrinterService:
             await asyncio.to_thread(worker.stop)
         queue, self._queue = self._queue, None
         if queue is not None:
+            queue.remove_listener(self._job_changed)
             await asyncio.to_thread(queue.close)
+        for events in self._waiters.values():  # waits end at once and report what they see
+            for event in events:
+                event.set()
         if self._on_stop is not None:
             await asyncio.to_thread(self._on_stop)
 
     # -- printing ------------------------------------------------------------------------------
 
-    async def submit_xml_receipt(self, xml: str) -> str:
+    async def submit_job(
+        self,
+        kind: JobKind,
+        data: bytes,
+        *,
+        source: JobSource = "hw_proxy",
+        note: str | None = None,
+    ) -> str:
+        """Queue already-rendered ESC/POS bytes; returns the job id once it is on disk.
+
+        A job identical to one recently answered "printing, not confirmed yet" is that job's
+        retry: its id is returned and nothing new is queued, so a retry never prints twice."""
+        self._check_accepting()
+        kind = JobKind(kind)
+        if not isinstance(data, bytes | bytearray) or not data:
+            raise self._invalid("The print job is empty")
+        retried = self._retry_of(kind, bytes(data))
+        if retried is not None:
+            log.info(
+                "printer %s: job %d sent again while unconfirmed; not queued twice",
+                self.name,
+                retried,
+            )
+            return str(retried)
+        return await self._enqueue(kind, bytes(data), source=source, note=note)
+
+    async def submit_xml_receipt(self, xml: str, *, source: JobSource = "hw_proxy") -> str:
         from posboxless.printer.escpos import render_xml_receipt
 
         self._check_accepting()
         if not isinstance(xml, str) or not xml.strip():
             raise self._invalid("The receipt is empty")
         job = await self._render(render_xml_receipt, xml, self.profile)
-        return await self._enqueue("xml", job.data)
+        return await self.submit_job(JobKind.XML, job.data, source=source)
 
-    async def submit_image_receipt(self, image_base64: str) -> str:
+    async def submit_image_receipt(
+        self, image_base64: str, *, source: JobSource = "hw_proxy"
+    ) -> str:
         from posboxless.printer.escpos import render_image_receipt
 
         self._check_accepting()
@@ -116,14 +171,14 @@ class EscPosPrinterService:
             image_base64,
             self.profile,
         )
-        return await self._enqueue("image", job.data)
+        return await self.submit_job(JobKind.IMAGE, job.data, source=source)
 
-    async def submit_drawer_kick(self) -> str:
+    async def submit_drawer_kick(self, *, source: JobSource = "hw_proxy") -> str:
         from posboxless.printer.escpos import render_drawer_kick
 
         self._check_accepting()
         job = await asyncio.to_thread(render_drawer_kick, self.profile)
-        return await self._enqueue("drawer", job.data)
+        return await self.submit_job(JobKind.DRAWER, job.data, source=source)
 
     async def test_print(self) -> str:
         from posboxless.printer.escpos import render_text_ticket
@@ -139,10 +194,14 @@ class EscPosPrinterService:
         job = await self._render(
             lambda ls, p: render_text_ticket(ls, p, title="Test page"), lines, self.profile
         )
-        return await self._enqueue("text", job.data)
+        return await self.submit_job(JobKind.TEXT, job.data, source="page", note="test page")
 
     async def reprint(self, job_id: str | int) -> str:
-        """Queue the bytes of an earlier job again, under a "REPRINT of job N" header."""
+        """Queue the bytes of an earlier job again, under a "REPRINT of job N" header.
+
+        A job that has not printed yet is going to print: asking again returns its id (or that of
+        its reprint still waiting) instead of queueing a second copy, so the journal shows one
+        line per physical copy."""
         queue = self._require_queue()
         try:
             number = int(job_id)
@@ -151,15 +210,175 @@ class EscPosPrinterService:
         original = await asyncio.to_thread(queue.get, number)
         if original is None:
             raise self._invalid(f"No print job {number} in the journal of printer '{self.name}'")
-        if original.kind == "drawer":
+        if original.kind is JobKind.DRAWER:
             raise self._invalid("A cash-drawer kick cannot be reprinted")
+        if original.state in (JobState.QUEUED, JobState.PRINTING):
+            log.info("printer %s: job %d is still waiting; not reprinted twice", self.name, number)
+            return str(number)
+        waiting = await asyncio.to_thread(queue.pending_reprint_of, number)
+        if waiting is not None:
+            return str(waiting)
         self._check_accepting()
         data = reprint_header(number) + original.data
-        return await self._enqueue(original.kind, data, reprint_of=number)
+        return await self._enqueue(original.kind, data, reprint_of=number, source="page")
+
+    async def wait_job(
+        self, job_id: str, timeout: float | None = None, *, withdraw: bool | None = None
+    ) -> JobOutcome:
+        """See ``PrinterService.wait_job``. Cancelling the wait leaves the job as it is."""
+        queue = self._require_queue()
+        try:
+            number = int(job_id)
+        except (TypeError, ValueError):
+            raise self._invalid(f"No print job {job_id!r}") from None
+        job = await asyncio.to_thread(queue.get, number)
+        if job is None:
+            raise self._invalid(f"No print job {number} in the journal of printer '{self.name}'")
+        drawer = job.kind is JobKind.DRAWER
+        if timeout is None:
+            timeout = self.config.answer_timeout
+        if drawer:  # a kick is never performed late, whatever the policy
+            timeout = min(timeout, self.settings.drawer_max_age)
+        if withdraw is None:
+            withdraw = drawer or self.config.offline != "queue"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout)
+        changed = asyncio.Event()
+        self._waiters.setdefault(number, set()).add(changed)
+        try:
+            while self._queue is queue:  # (stop() ends the waits)
+                changed.clear()  # before reading: a change after the read sets it again
+                job = await asyncio.to_thread(queue.get, number)
+                if job is None or job.state.final:
+                    break
+                if not withdraw and not self._ready():
+                    break  # "keep and print later" with the printer off: say "queued" now
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), remaining)
+        finally:
+            waiters = self._waiters.get(number)
+            if waiters is not None:
+                waiters.discard(changed)
+                if not waiters:
+                    del self._waiters[number]
+        if self._queue is not queue:
+            raise DeviceUnavailable(f"Printer '{self.name}' was stopped", reason="offline")
+        if job is not None and job.state is JobState.QUEUED and withdraw and job.attempts == 0:
+            reason, problem = self._blocked_reason(timeout)
+            if await asyncio.to_thread(queue.withdraw, number, f"withdrawn: {problem}"):
+                what = "cash drawer was not opened" if drawer else "receipt was not printed"
+                log.warning("printer %s: job %d withdrawn (%s)", self.name, number, problem)
+                return self._outcome(
+                    number,
+                    JobState.WITHDRAWN,
+                    f"{problem}: the {what} and will not be later. Check the printer, then "
+                    "try again.",
+                    reason,
+                )
+            job = await asyncio.to_thread(queue.get, number)  # it started meanwhile
+        return self._final_outcome(number, job, drawer)
+
+    def _final_outcome(self, number: int, job: Job | None, drawer: bool) -> JobOutcome:
+        if job is None:  # pruned from the journal: it was final long ago
+            return self._outcome(number, JobState.EXPIRED, "Unknown job", "expired")
+        what = "cash drawer" if drawer else "receipt"
+        if job.state is JobState.PRINTED:
+            self._unconfirmed.pop((job.kind.value, _digest(job.data)), None)
+            return self._outcome(number, job.state, "Cash drawer opened" if drawer else "Printed")
+        if job.state is JobState.WITHDRAWN:
+            return self._outcome(number, job.state, job.error or "Withdrawn", "withdrawn")
+        if job.state is JobState.EXPIRED:
+            message = f"The {what} was not printed ({job.error or 'expired'})"
+            return self._outcome(number, job.state, message, "expired")
+        if job.attempts > 0:
+            # Partly sent: it will be finished (or printed again, flagged) by the worker. A resend
+            # of the same bytes joins it (see submit_job) instead of printing a second copy.
+            self._remember_unconfirmed(job)
+            reason, problem = self._blocked_reason(None)
+            return self._outcome(
+                number,
+                JobState.PRINTING,
+                f"The {what} is being printed but the printer has not confirmed it yet "
+                f"({problem}); it will be finished and will not be printed twice.",
+                reason if not self._ready() else None,
+            )
+        reason, problem = self._blocked_reason(None)
+        return self._outcome(
+            number,
+            JobState.QUEUED,
+            f"Queued: printer '{self.name}' will print the {what} when it can ({problem}).",
+            reason if not self._ready() else None,
+        )
+
+    def _outcome(
+        self, number: int, state: JobState, message: str, reason: JobReason | None = None
+    ) -> JobOutcome:
+        worker = self._worker
+        printer_state = worker.snapshot.printer_state if worker is not None else None
+        return JobOutcome(str(number), state, message, reason, printer_state)
+
+    def _ready(self) -> bool:
+        return self.status().status == "connected"
+
+    def _blocked_reason(self, timeout: float | None) -> tuple[JobReason, str]:
+        """Why jobs are not printing now, from the worker's cached state."""
+        worker = self._worker
+        snapshot = worker.snapshot if worker is not None else None
+        if snapshot is None or snapshot.status.status in ("disconnected", "connecting"):
+            detail = "; ".join(snapshot.status.messages) if snapshot else "not started"
+            return "offline", f"Printer '{self.name}' is not connected ({detail})"
+        state = snapshot.printer_state
+        if state is None:
+            if snapshot.status.status == "error":
+                return "not_answering", f"Printer '{self.name}' is not answering"
+        elif state.paper_out:
+            return "paper_out", f"Printer '{self.name}': paper out"
+        elif state.cover_open:
+            return "cover_open", f"Printer '{self.name}': cover open"
+        elif state.messages() and state.messages() != ["Paper near end"]:
+            return "offline", f"Printer '{self.name}': {state.messages()[0]}"
+        if timeout is None:
+            return "not_answering", f"printer '{self.name}' is busy"
+        return (
+            "not_answering",
+            f"Printer '{self.name}' did not print it within {timeout:g} s",
+        )
+
+    def _job_changed(self, job_id: int, state: JobState) -> None:
+        """Queue listener (any thread): wake the waits on this job, on the service's loop."""
+        loop = self._loop
+        if loop is None or job_id not in self._waiters:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing: nobody waits any more
+            loop.call_soon_threadsafe(self._wake_waiters, job_id)
+
+    def _wake_waiters(self, job_id: int) -> None:
+        for event in self._waiters.get(job_id, ()):
+            event.set()
+
+    def _remember_unconfirmed(self, job: Job) -> None:
+        now = time.monotonic()
+        for key, (_, when) in list(self._unconfirmed.items()):
+            if now - when > RETRY_WINDOW:
+                del self._unconfirmed[key]
+        self._unconfirmed[(job.kind.value, _digest(job.data))] = (job.id, now)
+
+    def _retry_of(self, kind: JobKind, data: bytes) -> int | None:
+        if not self._unconfirmed:
+            return None
+        entry = self._unconfirmed.get((kind.value, _digest(data)))
+        if entry is None or time.monotonic() - entry[1] > RETRY_WINDOW:
+            return None
+        return entry[0]
 
     def journal(self, limit: int = 50) -> list[dict[str, Any]]:
         """Recent jobs, newest first: ``id, kind, size, created, state, attempts, interrupted,
-        started, finished, error, reprint_of, note`` (times are Unix timestamps)."""
+        started, finished, error, reprint_of, note, source`` (times are Unix timestamps; states
+        are ``JobState`` values, sources ``JobSource`` values or None for older jobs). Reads a
+        WAL snapshot: never waits for the worker's commits."""
         return self._require_queue().journal(limit)
 
     # -- state ---------------------------------------------------------------------------------
@@ -180,6 +399,7 @@ class EscPosPrinterService:
             "profile": self.profile.name,
             "width_dots": self.profile.width_dots,
             "offline_policy": self.config.offline,
+            "answer_timeout": self.config.answer_timeout,
             "max_queued": self.config.max_queued,
             "queue_file": str(self.queue_path),
             "status": self.status().as_json(),
@@ -196,7 +416,7 @@ class EscPosPrinterService:
 
     def _require_queue(self) -> JobQueue:
         if self._queue is None:
-            raise DeviceUnavailable(f"Printer '{self.name}' is not started")
+            raise DeviceUnavailable(f"Printer '{self.name}' is not started", reason="offline")
         return self._queue
 
     def _check_accepting(self) -> None:
@@ -207,33 +427,51 @@ class EscPosPrinterService:
         if status.status in ("disconnected", "error"):
             reason = "; ".join(status.messages) or status.status
             log.warning("printer %s refused a job (offline policy 'refuse'): %s", self.name, reason)
-            raise DeviceUnavailable(f"Printer '{self.name}' is not ready: {reason}")
+            raise DeviceUnavailable(
+                f"Printer '{self.name}' is not ready: {reason}",
+                reason=self._blocked_reason(None)[0],
+            )
 
     def _invalid(self, message: str) -> InvalidInput:
         log.warning("printer %s: rejected a job: %s", self.name, message)
-        return InvalidInput(message)
+        return InvalidInput(message, reason="invalid")
 
     async def _render(self, render: Callable[[Any, PrinterProfile], Any], *args: Any) -> Any:
         try:
             return await asyncio.to_thread(render, *args)
         except InvalidInput as exc:
             log.warning("printer %s: rejected a job: %s", self.name, exc)
+            exc.reason = exc.reason or "invalid"
             raise
         except (ValueError, TypeError, LookupError, OSError) as exc:
             raise self._invalid(f"The receipt cannot be printed: {exc}") from exc
 
-    async def _enqueue(self, kind: JobKind, data: bytes, *, reprint_of: int | None = None) -> str:
+    async def _enqueue(
+        self,
+        kind: JobKind,
+        data: bytes,
+        *,
+        reprint_of: int | None = None,
+        source: JobSource | None = None,
+        note: str | None = None,
+    ) -> str:
         queue = self._require_queue()
         try:
-            job_id = await asyncio.to_thread(queue.enqueue, kind, data, reprint_of=reprint_of)
+            job_id = await asyncio.to_thread(
+                queue.enqueue, kind, data, reprint_of=reprint_of, source=source, note=note
+            )
         except QueueFull as exc:
             log.warning("printer %s refused a job: queue full (%s)", self.name, exc)
             raise DeviceUnavailable(
                 f"The queue of printer '{self.name}' is full ({self.config.max_queued} jobs "
-                "waiting); check the printer"
+                "waiting); check the printer",
+                reason="queue_full",
             ) from exc
-        if self._worker is not None:
-            self._worker.wake()
+        worker = self._worker
+        if worker is not None:
+            # wake() counts the queue (SQLite): off the event loop. It also cuts the worker's
+            # reconnect back-off short, so a printer just switched on takes the job at once.
+            await asyncio.to_thread(worker.wake)
         return str(job_id)
 
     def _queue_startup_ticket(self) -> None:
@@ -247,6 +485,10 @@ class EscPosPrinterService:
         try:
             job = render_text_ticket(lines, self.profile, title="posboxless")
             assert self._queue is not None
-            self._queue.enqueue("text", job.data, note="start-up ticket")
+            self._queue.enqueue(JobKind.TEXT, job.data, note="start-up ticket", source="posboxless")
         except (QueueFull, ValueError) as exc:
             log.warning("printer %s: no start-up ticket: %s", self.name, exc)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()

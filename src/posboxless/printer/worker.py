@@ -261,7 +261,8 @@ class PrinterWorker:
 
     def _print(self, job: Job) -> None:
         data = REPRINT_INTERRUPTED + job.data if job.interrupted else job.data
-        self.queue.mark_attempt(job.id)
+        if not self.queue.mark_attempt(job.id):
+            return  # withdrawn (its caller was told it failed) or expired meanwhile: never sent
         self._publish(current_job=job.id, status=self._connected_status(job.id))
         log.info("printer %s: printing job %d (%d bytes)", self.name, job.id, len(data))
         try:

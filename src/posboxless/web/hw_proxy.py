@@ -1,12 +1,20 @@
 """The ``/hw_proxy/*`` API of Odoo's IoT Box (odoo-protocol.md §13, odoo-19-20.md), Odoo 8-20.
 
 Only translation lives here: JSON-RPC in, a service call, JSON-RPC out. Which answer each Odoo
-version needs for a failure is decided here too, because it is a protocol matter:
+version needs for each job outcome is decided here too, because it is a protocol matter. A print
+or drawer call waits (``PrinterService.wait_job``, bounded by the printer's ``answer_timeout``)
+for the printer to confirm the job; a job the printer could not take in that time is withdrawn by
+the service (it never prints later) and the POS is told:
 
-* ``default_printer_action`` (13-18) answers ``false`` when the printer cannot take the job (the
-  POS then shows "Connection to the printer failed"), and ``true`` once the job is on disk.
-* ``print_xml_receipt`` / ``open_cashbox`` (8-12) ignore their result, so a refusal is answered as
-  a JSON-RPC error: the POS shows it in its "Printing Error" popup instead of losing the receipt.
+* ``default_printer_action`` (13-20) answers ``true`` once printed, and ``false`` when the job was
+  refused or withdrawn (the POS shows "Connection to the printer failed" and offers a retry). A
+  job partly sent but not confirmed yet also answers ``true``: it will be finished, and ``false``
+  would invite a retry that prints it twice. A "queue" printer's kept job answers ``true``.
+* ``print_xml_receipt`` / ``open_cashbox`` (8-12) ignore their result, so a refused or withdrawn
+  job is answered as a JSON-RPC error: the POS shows it in its "Printing Error" popup and keeps
+  the receipt to send again. A job not confirmed yet is an error too (``PrintNotConfirmed``, which
+  says it will be finished): the POS's automatic resend joins the same job and never prints a
+  second copy. A "queue" printer's kept job answers ``"queued"`` (printed: ``null``).
 * ``scanner`` never fails fast (17-18 re-poll at once on error, which would spin): without a
   scanner it holds the call like a quiet one.
 """
@@ -29,6 +37,9 @@ from posboxless.device import (
     DeviceStatus,
     DeviceUnavailable,
     InvalidInput,
+    JobNotConfirmed,
+    JobOutcome,
+    JobState,
     PrinterService,
     ScaleService,
 )
@@ -262,18 +273,18 @@ class HwProxyApi:
             raise DeviceUnavailable("No receipt printer is configured in posboxless")
         return printer
 
-    async def print_xml_receipt(self, call: Call) -> None:
+    async def print_xml_receipt(self, call: Call) -> str | None:
         receipt = call.params.get("receipt")
         if not isinstance(receipt, str) or not receipt.strip():
             raise InvalidInput("print_xml_receipt needs 'receipt': the XML text of the receipt")
-        job = await self._printer(call).submit_xml_receipt(receipt)
-        log.info("XML receipt accepted as job %s", job)
-        return None
+        printer = self._printer(call)
+        job = await printer.submit_xml_receipt(receipt)
+        return _answer_8_12("XML receipt", await printer.wait_job(job))
 
-    async def open_cashbox(self, call: Call) -> None:
-        job = await self._printer(call).submit_drawer_kick()
-        log.info("cash drawer kick accepted as job %s", job)
-        return None
+    async def open_cashbox(self, call: Call) -> str | None:
+        printer = self._printer(call)
+        job = await printer.submit_drawer_kick()
+        return _answer_8_12("cash drawer kick", await printer.wait_job(job))
 
     async def default_printer_action(self, call: Call) -> bool:
         data = call.params.get("data")
@@ -290,19 +301,23 @@ class HwProxyApi:
                 receipt = data.get("receipt")
                 if not isinstance(receipt, str) or not receipt:
                     raise InvalidInput("print_receipt needs 'receipt': a base64 JPEG or PNG image")
-                job = await self._printer(call).submit_image_receipt(receipt)
+                printer = self._printer(call)
+                job = await printer.submit_image_receipt(receipt)
             elif action == "cashbox":
-                job = await self._printer(call).submit_drawer_kick()
+                printer = self._printer(call)
+                job = await printer.submit_drawer_kick()
             else:
                 raise InvalidInput(
                     f"Unknown printer action {action!r}; expected 'print_receipt' or 'cashbox'",
                     arguments=[f"Unknown printer action {action!r}", action],
                 )
+            outcome = await printer.wait_job(job)
         except DeviceUnavailable as exc:
             log.warning("printer action %s refused: %s", action, exc)
             return False
-        log.info("printer action %s accepted as job %s", action, job)
-        return True
+        _log_outcome(f"printer action {action}", outcome)
+        # true also for "partly sent, not confirmed" and "kept for later": see the module doc.
+        return outcome.will_print
 
     # Scale -----------------------------------------------------------------------------------
     def _scale(self) -> ScaleService:
@@ -418,6 +433,23 @@ async def _disconnected(request: Request) -> None:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             return
+
+
+def _log_outcome(what: str, outcome: JobOutcome) -> None:
+    level = logging.INFO if outcome.printed else logging.WARNING
+    log.log(level, "%s, job %s: %s (%s)", what, outcome.job_id, outcome.state, outcome.message)
+
+
+def _answer_8_12(what: str, outcome: JobOutcome) -> str | None:
+    """Odoo 8-12 ignore the result and show a JSON-RPC error's message in a popup."""
+    _log_outcome(what, outcome)
+    if outcome.state is JobState.PRINTED:
+        return None
+    if outcome.state is JobState.QUEUED:
+        return "queued"
+    if outcome.state is JobState.PRINTING:
+        raise JobNotConfirmed(outcome.message, reason=outcome.reason)
+    raise DeviceUnavailable(outcome.message, reason=outcome.reason)
 
 
 def _host(request: Request) -> str:

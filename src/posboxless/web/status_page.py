@@ -164,12 +164,17 @@ async def _reprint(state: AppState, params: dict[str, Any]) -> str:
     if isinstance(job_id, bool) or not isinstance(job_id, (int, str)):
         raise InvalidInput("Say which job to reprint (job_id)")
     job = await reprint(job_id)
+    if str(job) == str(job_id):  # one line per physical copy: a waiting job is not queued twice
+        return f"Job {job_id} has not printed yet on '{printer.name}'; it will print once"
     return f"Job {job_id} queued again on '{printer.name}' (job {job})"
 
 
 async def _drawer_test(state: AppState, params: dict[str, Any]) -> str:
     printer = _printer(state, params)
-    job = await printer.submit_drawer_kick()
+    job = await printer.submit_drawer_kick(source="page")
+    outcome = await printer.wait_job(job)  # a kick is never kept for later: say how it went
+    if not outcome.printed:
+        raise DeviceUnavailable(f"Cash drawer pulse through '{printer.name}': {outcome.message}")
     return f"Cash drawer pulse sent through '{printer.name}' (job {job})"
 
 

@@ -99,7 +99,7 @@
         el("tr", {}, ["job", "kind", "state", "received", "attempts", "error", ""].map((h) => el("th", {}, h))),
         p.journal.map((j) => el("tr", { "data-job": j.id },
           el("td", {}, j.id + (j.reprint_of ? " (reprint of " + j.reprint_of + ")" : "")),
-          el("td", {}, j.kind), el("td", { class: "state" }, j.state + (j.interrupted ? ", interrupted" : "")),
+          el("td", { class: "kind" }, j.kind + (j.source ? " (" + j.source + ")" : "")), el("td", { class: "state" }, j.state + (j.interrupted ? ", interrupted" : "")),
           el("td", {}, when(j.created)), el("td", {}, j.attempts), el("td", {}, j.error || ""),
           el("td", {}, j.kind === "drawer" ? "" : el("button", { class: "reprint",
             onclick: () => act("reprint", { printer: p.name, job_id: j.id }) }, "Reprint"))))))) :
