@@ -25,12 +25,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from posboxless import netinfo, tls
-from posboxless.config import Config
+from posboxless.config import Config, ServerConfig
 from posboxless.ops.metrics import Metrics
 from posboxless.services import Services
 from posboxless.web import display_pages, status_page
 from posboxless.web.clients import ClientTracker
 from posboxless.web.hw_proxy import HwProxyApi
+from posboxless.web.lna import LnaGate
 from posboxless.web.metrics import MetricsMiddleware, metrics_route
 from posboxless.web.origin import OriginPolicy, OriginPolicyMiddleware
 
@@ -62,7 +63,8 @@ class AppState:
 
 
 def local_host_names(config: Config) -> list[str]:
-    return [*netinfo.host_names(), *netinfo.machine_addresses(), *config.server.allowed_hosts]
+    lna = [config.server.lna_address] if config.server.lna_address else []
+    return [*netinfo.host_names(), *netinfo.machine_addresses(), *config.server.allowed_hosts, *lna]
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -230,6 +232,7 @@ async def serve(config: Config, services: Services) -> None:
             warnings.append(f"HTTPS is off: {reason}")
             log.error("HTTPS is off: %s", reason)
 
+    lna_sockets = _bind_lna(server_config, listen_urls, warnings)
     app = create_app(config, services, listen_urls=listen_urls, warnings=warnings)
     servers = [_Server(_uvicorn_config(app))]
     if https_sockets and tls_files is not None:
@@ -264,8 +267,36 @@ async def serve(config: Config, services: Services) -> None:
         runs = [servers[0].serve(sockets=http_sockets)]
         if len(servers) > 1:
             runs.append(servers[1].serve(sockets=https_sockets))
+        if lna_sockets:
+            gate = LnaGate(
+                app,
+                server_config.lna_address,
+                server_config.http_port,
+                server_config.allowed_origins,
+            )
+            servers.append(_Server(_uvicorn_config(gate)))
+            runs.append(servers[-1].serve(sockets=lna_sockets))
         await asyncio.gather(*runs)
     finally:
         await services.stop()
-        for sock in http_sockets + https_sockets:
+        for sock in http_sockets + https_sockets + lna_sockets:
             sock.close()
+
+
+def _bind_lna(
+    server: ServerConfig, listen_urls: list[str], warnings: list[str]
+) -> list[socket.socket]:
+    """The Local Network Access listener (``posboxless.web.lna``), when configured. Failing to
+    bind it is reported, not fatal: the POS on localhost still works."""
+    if not server.lna_address:
+        return []
+    try:
+        sockets = [_bind(server.lna_address, server.http_port)]
+    except OSError as exc:
+        reason = _explain_bind_error(exc, server.lna_address, server.http_port)
+        warnings.append(f"The Local Network Access address is off: {reason}")
+        log.error("Local Network Access address is off: %s", reason)
+        return []
+    shown = f"[{server.lna_address}]" if ":" in server.lna_address else server.lna_address
+    listen_urls.append(f"http://{shown}:{server.http_port} (POS API only)")
+    return sockets

@@ -13,6 +13,7 @@ applies command-line overrides.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,10 @@ class ServerConfig:
     """Token that allows diagnostics actions (test print, reprint, drawer test) from other
     machines. Local requests never need it."""
     max_body_bytes: int = 32 * 1024 * 1024
+    lna_address: str = ""
+    """A second address for the POS API on ``http_port``, for Odoo 19's Local Network Access
+    (``posboxless.web.lna``): ``"127.0.0.2"`` with the browser policies, or a private address of
+    this machine. Empty: off."""
     simulate: bool = False
     log_level: str = "info"
 
@@ -103,6 +108,27 @@ def _origin(table: Table, value: str) -> str:
     return origin.lower()
 
 
+def lna_address_problem(address: str, host: str, allowed_origins: tuple[str, ...]) -> str:
+    """What is wrong with ``lna_address`` ("" when nothing): an IP literal, loopback or private,
+    other than the main listener's, and only with an origin allow-list (the listener refuses
+    every other origin, and without a list there would be none to serve)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "an IP address such as '127.0.0.2' (a name would need DNS the browser trusts)"
+    if ip.is_unspecified or ip.is_multicast:
+        return "one address of this machine, not a wildcard"
+    if not (ip.is_loopback or ip.is_private or ip.is_link_local):
+        return "a loopback or private address: a public address is not 'local' for browsers"
+    if address in ("127.0.0.1", "::1"):
+        return "a second address (127.0.0.1 and ::1 are the main listener's)"
+    if address == host or (host in ("0.0.0.0", "::", "")):
+        return f"an address the main listener ({host}) does not already cover"
+    if not allowed_origins:
+        return "server.allowed_origins to be set too (only those origins are served there)"
+    return ""
+
+
 def parse_server(table: Table | None) -> ServerConfig:
     if table is None:
         return ServerConfig()
@@ -122,12 +148,17 @@ def parse_server(table: Table | None) -> ServerConfig:
         allowed_hosts=tuple(h.lower() for h in table.str_list("allowed_hosts", [])),
         admin_token=table.str("admin_token", ""),
         max_body_bytes=table.int("max_body_bytes", d.max_body_bytes, minimum=1024),
+        lna_address=table.str("lna_address", ""),
         simulate=table.bool("simulate", False),
         log_level=table.choice("log_level", ["debug", "info", "warning", "error"], "info"),
     )
     table.finish()
     if server.http_port == server.https_port:
         raise ConfigError(table.key("https_port"), "a port different from http_port")
+    if server.lna_address:
+        problem = lna_address_problem(server.lna_address, server.host, server.allowed_origins)
+        if problem:
+            raise ConfigError(table.key("lna_address"), problem, server.lna_address)
     return server
 
 

@@ -46,6 +46,8 @@ class InstallOptions:
     start: bool = True
     command: list[str] | None = None
     """How the service starts posboxless; found automatically when None."""
+    browser_policies: bool = False
+    """Also write the managed browser policies (``posboxless.ops.browser_policies``)."""
 
 
 @dataclass
@@ -123,6 +125,9 @@ def install(options: InstallOptions, run: Runner = run_command) -> Outcome:
         write_if_changed(layout.config_file, config_text, 0o640, gid)
         outcome.changes.append(f"wrote {layout.config_file}")
 
+    if options.browser_policies:
+        _install_browser_policies(layout, options.user, outcome)
+
     if options.start and systemd_manages(layout):
         _apply_live(run, restart=unit_changed, outcome=outcome)
         if rules_changed:
@@ -133,6 +138,25 @@ def install(options: InstallOptions, run: Runner = run_command) -> Outcome:
             f"systemctl enable --now {SERVICE_NAME} && udevadm control --reload && udevadm trigger"
         )
     return outcome
+
+
+def _install_browser_policies(layout: Layout, user: str, outcome: Outcome) -> None:
+    from posboxless.ops import browser_policies
+    from posboxless.ops.config_file import check_config_text
+
+    try:
+        config = check_config_text(layout.config_file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InstallError(
+            f"Cannot read {layout.config_file} for the browser policies: {exc}"
+        ) from None
+    account = UserDatabase(layout).user(user)
+    owner = (account.uid, account.gid) if account else None
+    changes, notes = browser_policies.install_policies(
+        layout, config, owner, lambda path, text, mode: write_if_changed(path, text, mode)
+    )
+    outcome.changes += changes
+    outcome.notes += notes
 
 
 def _apply_live(run: Runner, restart: bool, outcome: Outcome) -> None:
@@ -168,6 +192,9 @@ def uninstall(
         if path.exists():
             path.unlink()
             outcome.changes.append(f"removed {path}")
+    from posboxless.ops.browser_policies import remove_policies
+
+    outcome.changes += remove_policies(layout)
     if live:
         run(["systemctl", "daemon-reload"])
         _reload_udev(run, outcome)
@@ -215,6 +242,13 @@ def add_install_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="Odoo URL allowed to use the devices, e.g. https://shop.example.com (repeatable)",
     )
+    parser.add_argument(
+        "--browser-policies",
+        action="store_true",
+        help="also write Chromium/Chrome and Firefox policies: trust the local CA, let the "
+        "allowed Odoo origins reach this till without a Local Network Access prompt "
+        "(removed by uninstall)",
+    )
 
 
 def add_uninstall_arguments(parser: argparse.ArgumentParser) -> None:
@@ -258,6 +292,7 @@ def run_install(args: argparse.Namespace, run: Runner = run_command) -> int:
         listen=args.listen,
         allowed_origins=list(args.allowed_origin),
         start=not args.no_start,
+        browser_policies=args.browser_policies,
     )
     try:
         outcome = install(options, run)
