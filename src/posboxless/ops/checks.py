@@ -20,6 +20,7 @@ from posboxless.ops.accounts import UserDatabase
 from posboxless.ops.certificate import CertificateFiles, check_certificate
 from posboxless.ops.identity import Identity, may_access
 from posboxless.ops.layout import DEFAULT_USER, DEVICE_GROUPS, SERVICE_NAME, Layout
+from posboxless.ops.lna_check import check_lna
 from posboxless.ops.results import CheckResult, fail, ok, warn
 from posboxless.ops.running import RunningProxy, find_running, unit_config_path
 from posboxless.settings import ConfigError
@@ -592,4 +593,5 @@ def run_checks(
     results += check_modemmanager(probe)
     results += check_ports(usable.server, probe)
     results += check_tls(usable.server, probe, target.data_dir)
+    results += check_lna(usable.server, probe.layout)
     return results
