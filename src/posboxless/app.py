@@ -290,6 +290,11 @@ def _bind_lna(
     bind it is reported, not fatal: the POS on localhost still works."""
     if not server.lna_address:
         return []
+    if not server.allowed_origins:
+        warnings.append(
+            f"lna_address {server.lna_address} serves only server.allowed_origins, and none is "
+            "set: nothing is served there."
+        )
     try:
         sockets = [_bind(server.lna_address, server.http_port)]
     except OSError as exc:

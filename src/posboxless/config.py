@@ -110,8 +110,8 @@ def _origin(table: Table, value: str) -> str:
 
 def lna_address_problem(address: str, host: str, allowed_origins: tuple[str, ...]) -> str:
     """What is wrong with ``lna_address`` ("" when nothing): an IP literal, loopback or private,
-    other than the main listener's, and only with an origin allow-list (the listener refuses
-    every other origin, and without a list there would be none to serve)."""
+    other than the main listener's. (Without ``allowed_origins`` it serves no one: doctor and
+    ``serve`` say so.)"""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -124,8 +124,6 @@ def lna_address_problem(address: str, host: str, allowed_origins: tuple[str, ...
         return "a second address (127.0.0.1 and ::1 are the main listener's)"
     if address == host or (host in ("0.0.0.0", "::", "")):
         return f"an address the main listener ({host}) does not already cover"
-    if not allowed_origins:
-        return "server.allowed_origins to be set too (only those origins are served there)"
     return ""
 
 

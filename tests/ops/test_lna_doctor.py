@@ -57,6 +57,11 @@ def test_loopback_lna_address_needs_the_browser_policy(fake_root: Path) -> None:
     assert result.level == "warn" and "https://b.example" in result.message
 
 
+def test_lna_address_without_origins_warns(tmp_path: Path) -> None:
+    [result] = check_lna(ServerConfig(lna_address="127.0.0.2"), Layout(tmp_path))
+    assert result.level == "warn" and "allowed_origins" in result.fix
+
+
 def test_private_lna_address_warns_about_the_network(tmp_path: Path) -> None:
     [result] = check_lna(server(lna_address="192.168.1.20"), Layout(tmp_path))
     assert result.level == "warn"

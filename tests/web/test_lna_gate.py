@@ -82,9 +82,18 @@ def test_lna_address_is_checked(address: str, expected: str) -> None:
         parse_server(table)
 
 
-def test_lna_address_needs_allowed_origins() -> None:
-    with pytest.raises(ConfigError, match="allowed_origins"):
-        parse_server(Table({"lna_address": "127.0.0.2"}, "server"))
+async def test_without_allowed_origins_nothing_is_served(
+    tmp_path: Path, services: Services
+) -> None:
+    config = Config(server=ServerConfig(data_dir=tmp_path, lna_address="127.0.0.2"))
+    gate = LnaGate(create_app(config, services), "127.0.0.2", 8069, ())
+    transport = httpx.ASGITransport(app=gate, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.2:8069") as http:
+        response = await http.get("/hw_proxy/hello", headers={"Origin": ORIGIN})
+        assert response.status_code == 403
+
+
+def test_a_private_lna_address_is_accepted() -> None:
     server = parse_server(
         Table({"lna_address": "192.168.1.20", "allowed_origins": [ORIGIN]}, "server")
     )

@@ -56,6 +56,15 @@ def check_lna(server: ServerConfig, layout: Layout) -> list[CheckResult]:
             )
         ]
     address = server.lna_address
+    if not server.allowed_origins:
+        return [
+            warn(
+                NAME,
+                f"lna_address {address} serves only server.allowed_origins, and none is set: "
+                "no POS can use it.",
+                'Set server.allowed_origins, e.g. ["https://shop.example.com"].',
+            )
+        ]
     if not ipaddress.ip_address(address).is_loopback:
         return [
             warn(
