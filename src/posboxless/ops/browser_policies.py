@@ -11,7 +11,7 @@ Chrome Enterprise and mirrored by Microsoft Edge's and Samsung Internet's policy
 * ``LocalNetworkAccessIpAddressSpaceOverrides`` (146+, read at browser start):
   ``"<ip>:<port>=local"`` makes the LNA listener (``server.lna_address``) a *local* address,
   which is what the 19.0 release's ``hello`` probe asks for;
-* ``CACertificatesWithConstraints`` (131+): the local CA, trusted only for the names and address
+* ``CACertificatesWithConstraints`` (132+): the local CA, trusted only for the names and address
   ranges given (base64 DER certificate).
 
 Firefox has no name-constrained variant: ``Certificates.Install`` in

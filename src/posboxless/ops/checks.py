@@ -23,6 +23,7 @@ from posboxless.ops.layout import DEFAULT_USER, DEVICE_GROUPS, SERVICE_NAME, Lay
 from posboxless.ops.lna_check import check_lna
 from posboxless.ops.results import CheckResult, fail, ok, warn
 from posboxless.ops.running import RunningProxy, find_running, unit_config_path
+from posboxless.ops.scale_owner_check import check_scale_owner
 from posboxless.settings import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -341,7 +342,8 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                         "Plug the printer in and switch it on; lsusb lists what is seen.",
                     )
                 )
-    scale = config.scale
+    # A scale the browser owns is not opened by the service (check_scale_owner looks at it).
+    scale = None if config.scale is None or config.scale.browser_owned else config.scale
     if scale is not None and scale.port and not _is_url(scale.port):
         results.append(_node_check("scale", scale.port, probe, who))
     elif scale is not None and scale.usb:
@@ -587,6 +589,7 @@ def run_checks(
     results += check_groups(probe)
     if config is not None:
         results += check_devices(config, probe)
+        results += check_scale_owner(config, probe)
         results += check_shared_ports(config, probe)
     if target.running is not None:
         results += check_running_devices(target.running)

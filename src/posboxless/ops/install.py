@@ -19,11 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from posboxless.config import Config
 from posboxless.ops.accounts import Runner, UserDatabase, accounts_for, run_command
 from posboxless.ops.config_file import check_config_text, render_config
 from posboxless.ops.layout import DEFAULT_USER, DEVICE_GROUPS, SERVICE_NAME, Layout
-from posboxless.ops.resources import template
 from posboxless.ops.system import systemd_manages
+from posboxless.ops.udev_rules import render_rules
 from posboxless.ops.unit import find_command, hidden_location, render_unit
 from posboxless.settings import ConfigError
 
@@ -105,7 +106,9 @@ def install(options: InstallOptions, run: Runner = run_command) -> Outcome:
     unit_changed = write_if_changed(layout.unit_file, unit, 0o644)
     if unit_changed:
         outcome.changes.append(f"wrote {layout.unit_file}")
-    rules_changed = write_if_changed(layout.rules_file, template("70-posboxless.rules"), 0o644)
+    rules_changed = write_if_changed(
+        layout.rules_file, render_rules(_planned_config(layout, config_text)), 0o644
+    )
     if rules_changed:
         outcome.changes.append(f"wrote {layout.rules_file}")
 
@@ -138,6 +141,21 @@ def install(options: InstallOptions, run: Runner = run_command) -> Outcome:
             f"systemctl enable --now {SERVICE_NAME} && udevadm control --reload && udevadm trigger"
         )
     return outcome
+
+
+def _planned_config(layout: Layout, new_text: str) -> Config | None:
+    """The configuration the service will read: the existing file, else the one being written.
+    None when it does not parse (doctor reports that)."""
+    try:
+        text = layout.config_file.read_text("utf-8")
+    except FileNotFoundError:
+        text = new_text
+    except OSError:
+        return None
+    try:
+        return check_config_text(text)
+    except ValueError:
+        return None
 
 
 def _install_browser_policies(layout: Layout, user: str, outcome: Outcome) -> None:

@@ -10,6 +10,7 @@ Example::
     poll_interval = 0.2          # seconds between weight requests
     reply_timeout = 1.0          # seconds to wait for one answer
     stale_after = 2.0            # a reading older than this is not served as current
+    owner = "posboxless"         # "browser": Odoo 19.4/20 reads it over Web Serial; never opened
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from posboxless.settings import ConfigError, Table, parse_usb_id, serial_setting
 from posboxless.transports.serial_port import SerialSettings
 
 PROTOCOLS = ("toledo8217", "adam")
+OWNERS = ("posboxless", "browser")
 _DEFAULT_SETTINGS = {"toledo8217": toledo8217.DEFAULT_SETTINGS, "adam": adam.DEFAULT_SETTINGS}
 # Adam beeps when asked for an unchanged weight, so it is asked less often (Odoo: 0.5 s).
 _DEFAULT_POLL = {"toledo8217": 0.2, "adam": 0.5}
@@ -44,6 +46,13 @@ class ScaleConfig:
     adam_hold: float = 10.0
     """Adam only answers for a new weight: how long its last weight stays valid (Odoo: 10 s)."""
     name: str = "scale"
+    owner: str = "posboxless"
+    """``browser``: the POS reads the scale itself (Odoo 19.4/20 over Web Serial); posboxless
+    never opens nor probes any port for it, and ``port``/``usb`` only say which one it is."""
+
+    @property
+    def browser_owned(self) -> bool:
+        return self.owner == "browser"
 
     @property
     def effective_settings(self) -> SerialSettings:
@@ -83,11 +92,17 @@ def parse_scale(table: Table | None) -> ScaleConfig | None:
         retry_max=table.float("retry_max", 1.0, minimum=0.05, maximum=30.0),
         adam_hold=table.float("adam_hold", 10.0, minimum=0.0, maximum=600.0),
         name=table.str("name", "scale"),
+        owner=table.choice("owner", OWNERS, "posboxless"),
     )
     table.finish()
     if config.port is not None and config.usb is not None:
         raise ConfigError(table.key("usb"), "either 'port' or 'usb', not both", "both set")
-    if protocol == "adam" and config.port is None and config.usb is None:
+    if (
+        protocol == "adam"
+        and config.port is None
+        and config.usb is None
+        and not config.browser_owned
+    ):
         raise ConfigError(
             table.key("port"), "a port or a usb id: an Adam scale cannot be found by probing"
         )

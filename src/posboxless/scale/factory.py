@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from posboxless.device import ScaleService
+from posboxless.scale.browser_owned import BrowserOwnedScale
 from posboxless.scale.config import ScaleConfig
 from posboxless.scale.discovery import PortLocator, echo_probe
 from posboxless.scale.service import ScaleTiming, SerialScaleService
@@ -52,6 +53,8 @@ def build_service(config: ScaleConfig, claimed: frozenset[str] = frozenset()) ->
 
 
 def create_scale(config: ScaleConfig | None, ctx: ServiceContext) -> ScaleService | None:
+    if config is not None and config.browser_owned:  # even when simulating: never touch it
+        return BrowserOwnedScale(config)
     if ctx.simulate:
         return create_simulated_scale(config or ScaleConfig())
     if config is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import termios
 import threading
 from dataclasses import dataclass
@@ -75,8 +76,22 @@ class SerialTransport:
         except (serial.SerialException, OSError, ValueError, termios.error) as exc:
             self._serial = None
             raise TransportError(f"Cannot open {self.port}: {_reason(exc)}") from exc
+        self._exclusive(termios.TIOCEXCL)
+
+    def _exclusive(self, request: int) -> None:
+        """TIOCEXCL: while this worker holds a tty, the kernel refuses every other open (but
+        root's). pyserial's ``exclusive`` is an advisory flock that a browser reading the same
+        scale over Web Serial ignores; two readers on one line corrupt each other's answers."""
+        port = self._serial
+        if port is None or not self.port.startswith("/"):
+            return
+        with contextlib.suppress(OSError, AttributeError, ValueError, TypeError):
+            fcntl.ioctl(port.fileno(), request)
 
     def close(self) -> None:
+        if self._serial is not None:
+            # Cleared explicitly: on a pty the flag would outlive this file descriptor.
+            self._exclusive(termios.TIOCNXCL)
         port, self._serial = self._serial, None
         if port is not None:
             # closing a vanished device may fail in many ways; it is gone anyway
