@@ -180,7 +180,8 @@ class EscPosPrinterService:
         job = await asyncio.to_thread(render_drawer_kick, self.profile)
         return await self.submit_job(JobKind.DRAWER, job.data, source=source)
 
-    async def test_print(self) -> str:
+    async def test_print(self, notes: Sequence[str] = ()) -> str:
+        """``notes``: extra lines (the proxy's state, from the web layer)."""
         from posboxless.printer.escpos import render_text_ticket
 
         self._check_accepting()
@@ -190,6 +191,7 @@ class EscPosPrinterService:
             f"Profile: {self.profile.name} ({self.profile.width_dots} dots)",
             f"Time: {time.strftime('%Y-%m-%d %H:%M:%S')}",
             "Accents: àâçéèêëîïôœùûüÿ ÀÇÉÈŒ  Euro: €",
+            *notes,
         ]
         job = await self._render(
             lambda ls, p: render_text_ticket(ls, p, title="Test page"), lines, self.profile

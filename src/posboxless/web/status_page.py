@@ -9,6 +9,7 @@ JSON to ``/api/<action>``, guarded by ``posboxless.ops.diagnostics.may_act``.
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from starlette.routing import Route
 from posboxless import __version__
 from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
 from posboxless.ops.diagnostics import may_act, snapshot
+from posboxless.web.proxy_state import proxy_state_lines
 
 if TYPE_CHECKING:
     from posboxless.app import AppState
@@ -151,7 +153,10 @@ async def _test_print(state: AppState, params: dict[str, Any]) -> str:
     test_print = getattr(printer, "test_print", None)
     if test_print is None:
         raise DeviceUnavailable(f"Printer '{printer.name}' cannot print a test page")
-    job = await test_print()
+    if "notes" in inspect.signature(test_print).parameters:
+        job = await test_print(notes=proxy_state_lines(state))
+    else:
+        job = await test_print()
     return f"Test page queued on '{printer.name}' (job {job})"
 
 
