@@ -136,3 +136,30 @@ def test_policy_shapes() -> None:
     assert bp.lna_override("::1", 8069) == "[::1]:8069=local"
     assert bp.firefox_removed(bp.firefox_merged(None)) is None
     assert bp.chromium_policy([]) == {}
+
+
+def test_public_addresses_of_the_certificate_are_permitted_exactly(tmp_path: Path) -> None:
+    from posboxless import tls
+
+    files = tls.ensure_certificates(tmp_path, ["till"], ["127.0.0.1", "192.168.1.5", "2001:db8::5"])
+    assert bp.extra_cidrs(files.cert.read_bytes()) == ["2001:db8::5/128"]
+    policy = bp.chromium_policy([], None, files.ca.read_bytes() if files.ca else None, ["till"])
+    cidrs = policy["CACertificatesWithConstraints"][0]["constraints"]["permitted_cidrs"]
+    assert "192.168.0.0/16" in cidrs and "2001:db8::5/128" not in cidrs
+
+
+def test_an_own_certificate_gets_no_ca_policy(fake_root: Path) -> None:
+    install(fake_root)
+    layout = Layout(fake_root)
+    text = layout.config_file.read_text().replace(
+        "[server]\n", '[server]\ntls_cert = "/etc/c.pem"\ntls_key = "/etc/c.key"\n', 1
+    )
+    layout.config_file.write_text(text)
+    for path in [*chromium_files(fake_root), fake_root / "etc/firefox/policies/policies.json"]:
+        path.unlink()
+    outcome = install(fake_root)
+    policy = json.loads(chromium_files(fake_root)[0].read_text())
+    assert "CACertificatesWithConstraints" not in policy
+    assert policy["LocalNetworkAccessAllowedForUrls"] == [ORIGIN]
+    assert not (fake_root / "etc/firefox/policies/policies.json").exists()
+    assert any("tls_cert" in note for note in outcome.notes)

@@ -22,6 +22,7 @@ Unknown policies are ignored by older browsers, so one file serves every version
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -76,14 +77,33 @@ def ca_base64(ca_pem: bytes) -> str:
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
 
 
+def extra_cidrs(cert_pem: bytes) -> list[str]:
+    """The certificate's IP addresses outside ``PERMITTED_CIDRS`` (a till's public IPv6
+    address, say), each as a one-address range: a name constraint must cover every name of the
+    certificate, or the browser rejects it whole."""
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    ranges = [ipaddress.ip_network(c) for c in PERMITTED_CIDRS]
+    extra = []
+    for address in san.get_values_for_type(x509.IPAddress):
+        if not any(address.version == r.version and address in r for r in ranges):
+            extra.append(str(ipaddress.ip_network(address)))
+    return extra
+
+
 def chromium_policy(
     origins: Iterable[str],
     lna: tuple[str, int] | None = None,
     ca_pem: bytes | None = None,
     names: Iterable[str] = (),
+    cidrs: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The managed policy for Chrome and Chromium. ``names`` are the DNS names of the till's
-    certificate (``localhost`` is always included)."""
+    certificate (``localhost`` is always included), ``cidrs`` address ranges it needs besides
+    the private and loopback ones."""
     policy: dict[str, Any] = {}
     allowed = list(dict.fromkeys(o.rstrip("/") for o in origins))
     if allowed:
@@ -98,7 +118,7 @@ def chromium_policy(
                 "certificate": ca_base64(ca_pem),
                 "constraints": {
                     "permitted_dns_names": dns,
-                    "permitted_cidrs": list(PERMITTED_CIDRS),
+                    "permitted_cidrs": list(dict.fromkeys([*PERMITTED_CIDRS, *cidrs])),
                 },
             }
         ]
@@ -184,12 +204,24 @@ def install_policies(
     changes: list[str] = []
     notes: list[str] = []
     server = config.server
-    files = _service_tls(layout, config, owner)
-    assert files.ca is not None
-    ca_pem = files.ca.read_bytes()
-    names = [*netinfo.host_names(), *server.allowed_hosts]
     lna = (server.lna_address, server.http_port) if server.lna_address else None
-    policy = chromium_policy(server.allowed_origins, lna, ca_pem, names)
+    if server.tls_cert:
+        # A certificate of the shop's own: its authority is the shop's business.
+        ca_pem = None
+        policy = chromium_policy(server.allowed_origins, lna)
+        notes.append("tls_cert is set: the browsers are not told to trust any posboxless CA.")
+    else:
+        files = _service_tls(layout, config, owner)
+        assert files.ca is not None
+        ca_pem = files.ca.read_bytes()
+        names = [*netinfo.host_names(), *server.allowed_hosts]
+        cidrs = extra_cidrs(files.cert.read_bytes())
+        policy = chromium_policy(server.allowed_origins, lna, ca_pem, names, cidrs)
+        if cidrs:
+            notes.append(
+                f"The certificate names public addresses ({', '.join(cidrs)}): re-run "
+                "install --browser-policies when they change."
+            )
     if not server.allowed_origins:
         notes.append(
             "No server.allowed_origins: the browser policies trust the CA but cannot exempt "
@@ -199,16 +231,17 @@ def install_policies(
         if write(path, dumps(policy), 0o644):
             changes.append(f"wrote {path}")
 
-    if write(layout.at(FIREFOX_CA), ca_pem.decode("ascii"), 0o644):
-        changes.append(f"wrote {layout.at(FIREFOX_CA)}")
-    firefox = layout.at(FIREFOX_POLICIES)
-    try:
-        existing = read_json(firefox)
-    except ValueError as exc:
-        notes.append(f"{firefox} was left alone: it is not valid JSON ({exc}).")
-    else:
-        if write(firefox, dumps(firefox_merged(existing)), 0o644):
-            changes.append(f"wrote {firefox}")
+    if ca_pem is not None:
+        if write(layout.at(FIREFOX_CA), ca_pem.decode("ascii"), 0o644):
+            changes.append(f"wrote {layout.at(FIREFOX_CA)}")
+        firefox = layout.at(FIREFOX_POLICIES)
+        try:
+            existing = read_json(firefox)
+        except ValueError as exc:
+            notes.append(f"{firefox} was left alone: it is not valid JSON ({exc}).")
+        else:
+            if write(firefox, dumps(firefox_merged(existing)), 0o644):
+                changes.append(f"wrote {firefox}")
     notes.append("Restart the browsers so that they read the new policies.")
     return changes, notes
 
