@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -29,6 +30,20 @@ log = logging.getLogger(__name__)
 JOURNAL_ROWS = 15
 LOG_LINES = 80
 MAX_LOG_LINES = 500
+RECENT_JOB_PROBLEMS = 3600.0
+"""Jobs that failed or expired in the last hour keep their banner."""
+CERTIFICATE_RECHECK = 60.0
+SIMULATED_RECEIPTS = "simulated-printer"
+"""Below the data directory: where the simulated printer saves each receipt (PNG and text)."""
+
+_FIXES = {
+    "printer": "Switch the printer on, close its paper cover, and check its cable (or its network "
+    "address); then press Test print below.",
+    "scale": "Switch the scale on and check its cable; the POS cannot weigh until it answers.",
+    "scanner": "Plug the scanner in and check the message above; keyboard-mode scanners are "
+    "found by themselves.",
+}
+_GOOD_JOB_STATES = ("queued", "printing", "done")
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -96,6 +111,137 @@ def _log_lines(request: Request) -> int:
         return LOG_LINES
 
 
+def _alert(level: str, title: str, fix: str = "") -> dict[str, str]:
+    """One banner: ``level`` is bad (something does not work), warn, or info."""
+    return {"level": level, "title": title, "fix": fix}
+
+
+def _device_alerts(state: AppState, devices: list[dict[str, Any]]) -> list[dict[str, str]]:
+    alerts = []
+    for device in devices:
+        kind, status = device["kind"], device["status"]
+        if status == "connected":
+            continue
+        if kind == "scanner" and not state.config.scanners and status != "error":
+            continue  # none configured and none found: a till may scan through the keyboard
+        words = "is being opened" if status == "connecting" else f"is {status}"
+        messages = " ".join(m.rstrip(".") + "." for m in device["messages"])
+        alerts.append(
+            _alert(
+                "warn" if status == "connecting" else "bad",
+                f"{kind.capitalize()} '{device['name']}' {words}: {messages}".strip(),
+                _FIXES.get(kind, "Check that the device is plugged in and switched on."),
+            )
+        )
+    return alerts
+
+
+def _job_alerts(state: AppState, devices: list[dict[str, Any]], printers: list[dict[str, Any]]
+                ) -> list[dict[str, str]]:  # fmt: skip
+    alerts = []
+    statuses = {d["name"]: d for d in devices if d["kind"] == "printer"}
+    since = time.time() - RECENT_JOB_PROBLEMS
+    for printer in printers:
+        name = printer["name"]
+        details = statuses.get(name, {}).get("details") or {}
+        waiting = details.get("pending_jobs") or 0
+        if waiting:
+            alerts.append(
+                _alert(
+                    "bad" if printer["status"] != "connected" else "warn",
+                    f"{waiting} job(s) waiting on printer '{name}'.",
+                    "They print when the printer answers; if the customer has left, the "
+                    "journal below shows which ones they are.",
+                )
+            )
+        journal = printer["journal"] if isinstance(printer["journal"], list) else []
+        for job in journal:
+            when = job.get("finished") or job.get("created") or 0
+            if job.get("state") in _GOOD_JOB_STATES or when < since:
+                continue
+            drawer = job.get("kind") == "drawer"
+            alerts.append(
+                _alert(
+                    "bad",
+                    f"Job {job.get('id')} ({job.get('kind')}) on printer '{name}' "
+                    f"{job.get('state')}" + (f": {job['error']}" if job.get("error") else "."),
+                    "Open the drawer with its key or the button below."
+                    if drawer
+                    else "Reprint it from the journal below if the customer still needs it.",
+                )
+            )
+    return alerts
+
+
+_certificate_cache: dict[int, tuple[float, list[dict[str, str]]]] = {}
+
+
+def _certificate_alerts(state: AppState) -> list[dict[str, str]]:
+    """Certificate problems (expired, soon, wrong names, unreadable), re-read every minute."""
+    now = time.monotonic()
+    cached = _certificate_cache.get(id(state))
+    if cached is not None and now - cached[0] < CERTIFICATE_RECHECK:
+        return cached[1]
+    from posboxless.ops.checks import Probe, check_tls
+
+    server = state.config.server
+    try:
+        results = check_tls(server, Probe(), server.data_dir)
+    except Exception as exc:  # a check must never break the page
+        log.warning("certificate check failed: %s", exc)
+        results = []
+    alerts = [
+        _alert("bad" if r.level == "fail" else "warn", r.message, r.fix)
+        for r in results
+        if r.level != "ok"
+    ]
+    _certificate_cache[id(state)] = (now, alerts)
+    return alerts
+
+
+def simulated_receipts(state: AppState) -> dict[str, Any] | None:
+    """Where the simulated printer saves receipts, and the last one saved (demo mode)."""
+    if not state.config.simulate:
+        return None
+    folder = state.config.server.data_dir / SIMULATED_RECEIPTS
+    last = last_receipt_image(state)
+    return {
+        "folder": str(folder),
+        "last_png": last.name if last else None,
+        "last_time": last.stat().st_mtime if last else None,
+    }
+
+
+def last_receipt_image(state: AppState) -> Path | None:
+    folder = state.config.server.data_dir / SIMULATED_RECEIPTS
+    try:
+        images = [p for p in folder.iterdir() if p.suffix == ".png" and p.is_file()]
+    except OSError:
+        return None
+    return max(images, key=lambda p: (p.stat().st_mtime, p.name), default=None)
+
+
+def alerts(
+    state: AppState, devices: list[dict[str, Any]], printers: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """The banners at the top of the page: what does not work, with the fix in plain words."""
+    found = _device_alerts(state, devices) + _job_alerts(state, devices, printers)
+    found += _certificate_alerts(state)
+    for warning in state.warnings():
+        found.append(_alert("warn", warning))
+    receipts = simulated_receipts(state)
+    if receipts is not None:
+        found.append(
+            _alert(
+                "info",
+                f"Demo: simulated receipts are saved as PNG and text in {receipts['folder']}; "
+                "the last one is shown under Printers.",
+            )
+        )
+    order = {"bad": 0, "warn": 1, "info": 2}
+    return sorted(found, key=lambda a: order[a["level"]])
+
+
 def snapshot(state: AppState, request: Request) -> dict[str, Any]:
     services = state.services
     devices = []
@@ -116,6 +262,15 @@ def snapshot(state: AppState, request: Request) -> dict[str, Any]:
             }
         )
     allowed, reason = may_act(request, state)
+    printers = [
+        {
+            "name": name,
+            "default": name == services.default_printer_name,
+            "status": printer.status().status,
+            "journal": _journal(printer),
+        }
+        for name, printer in services.printers.items()
+    ]
     return {
         "version": __version__,
         "now": time.time(),
@@ -127,18 +282,12 @@ def snapshot(state: AppState, request: Request) -> dict[str, Any]:
         "data_dir": str(state.config.server.data_dir.absolute()),
         "listen": list(state.listen_urls),
         "warnings": state.warnings(),
+        "alerts": alerts(state, devices, printers),
+        "simulated_receipts": simulated_receipts(state),
         "devices": devices,
         "scale": services.scale.reading() if services.scale else None,
         "barcodes": services.scanner.recent()[:20] if services.scanner else [],
-        "printers": [
-            {
-                "name": name,
-                "default": name == services.default_printer_name,
-                "status": printer.status().status,
-                "journal": _journal(printer),
-            }
-            for name, printer in services.printers.items()
-        ],
+        "printers": printers,
         "clients": state.clients.recent(),
         "logs": logs.recent.lines(_log_lines(request)),
         "actions": {"allowed": allowed, "reason": reason},

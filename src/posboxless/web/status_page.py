@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from posboxless import __version__
 from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
-from posboxless.ops.diagnostics import may_act, snapshot
+from posboxless.ops.diagnostics import last_receipt_image, may_act, snapshot
 from posboxless.web.proxy_state import proxy_state_lines
 
 if TYPE_CHECKING:
@@ -68,7 +68,17 @@ def render(state: AppState, request: Request | None = None) -> str:
             f"<td class='{e(status.status)}'>{e(status.status)}</td>"
             f"<td>{'<br>'.join(e(m) for m in status.messages)}</td><td></td></tr>"
         )
-    warnings = "".join(f"<div class='warning'>{e(w)}</div>" for w in state.warnings())
+    banners = (
+        data["alerts"]
+        if data is not None
+        else [{"level": "warn", "title": w, "fix": ""} for w in state.warnings()]
+    )
+    warnings = "".join(
+        f"<div class='alert {e(a['level'])}' role='alert'><b>{e(a['title'])}</b>"
+        + (f" <span class='fix'>{e(a['fix'])}</span>" if a["fix"] else "")
+        + "</div>"
+        for a in banners
+    )
     listen = ", ".join(e(u) for u in state.listen_urls) or "–"
     script = ""
     if data is not None:
@@ -98,6 +108,7 @@ def render(state: AppState, request: Request | None = None) -> str:
         "</span><form id='token-form'><input id='token' type='password' "
         "placeholder='admin token' autocomplete='off'> <button>Use</button></form></div>"
         "<div id='printers' class='grid'></div>"
+        "<div id='receipt-box'></div>"
         "<h2>POS clients seen</h2><div id='clients'></div>"
         "<h2>Recent log lines</h2><pre id='logs'></pre>"
         "<p class='sub'>Metrics for monitoring: <a href='/metrics'>/metrics</a> · "
@@ -117,6 +128,18 @@ async def page(request: Request) -> HTMLResponse:
         render(_state(request), request),
         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
     )
+
+
+async def last_receipt(request: Request) -> Response:
+    """The last receipt the simulated printer saved (demo mode only): the page shows it."""
+    image = last_receipt_image(_state(request)) if _state(request).config.simulate else None
+    if image is None:
+        return _error(404, "No simulated receipt has been printed yet")
+    try:
+        content = image.read_bytes()
+    except OSError as exc:
+        return _error(404, f"Cannot read the last receipt: {exc.strerror}")
+    return Response(content, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 async def diagnostics(request: Request) -> JSONResponse:
@@ -246,6 +269,7 @@ def routes() -> list[Route]:
     """The page's API; the page itself is mounted at ``/`` by ``posboxless.app``."""
     return [
         Route("/api/diagnostics", diagnostics, methods=["GET"]),
+        Route("/api/last_receipt.png", last_receipt, methods=["GET"]),
         *(
             Route(f"/api/{name}", _action_endpoint(name, action), methods=["POST"])
             for name, action in ACTIONS.items()

@@ -75,6 +75,12 @@
   function renderScale() {
     const s = data.scale;
     if (!s) return replace("scale", el("p", {}, "No scale configured."));
+    const device = data.devices.find((d) => d.kind === "scale");
+    if (device && device.status !== "connected") {
+      // Never a weight from a scale that does not answer: the last one would be a lie.
+      return replace("scale", el("div", { class: "noscale", id: "weight" }, "no scale"),
+        el("div", { class: "sub" }, device.status + ": " + device.messages.join(" ")));
+    }
     const info = Array.isArray(s.info) ? s.info.join(", ") : s.info;
     replace("scale", el("div", { class: "weight", id: "weight" },
       s.weight === null || s.weight === undefined ? "–" : Number(s.weight).toFixed(3) + " " + (s.unit || "kg")),
@@ -110,8 +116,26 @@
     document.getElementById("token-reason").textContent = data.actions.reason;
   }
 
+  function renderAlerts() {
+    replace("warnings", data.alerts.map((a) => el("div", { class: "alert " + a.level, role: "alert" },
+      el("b", {}, a.title), a.fix ? el("span", { class: "fix" }, a.fix) : null)));
+  }
+
+  function renderReceipt() {
+    const r = data.simulated_receipts;
+    if (!r) return replace("receipt-box");
+    const box = document.getElementById("receipt-box");
+    if (box.getAttribute("data-shown") === String(r.last_png) + r.last_time) return;
+    box.setAttribute("data-shown", String(r.last_png) + r.last_time);
+    replace("receipt-box", el("h3", {}, "Last simulated receipt"),
+      el("p", { class: "sub" }, "Receipts are saved as PNG and text in ", el("code", {}, r.folder)),
+      r.last_png ? el("img", { id: "last-receipt", alt: "last receipt " + r.last_png,
+        src: "/api/last_receipt.png?t=" + encodeURIComponent(r.last_time) }) :
+        el("p", {}, "No receipt printed yet: press Test print."));
+  }
+
   function renderRest() {
-    replace("warnings", data.warnings.map((w) => el("div", { class: "warning" }, w)));
+    renderAlerts(); renderReceipt();
     replace("clients", data.clients.length ? el("table", {},
       el("tr", {}, el("th", {}, "POS (origin)"), el("th", {}, "address"), el("th", {}, "last call"), el("th", {}, "calls"), el("th", {}, "seen")),
       data.clients.map((c) => el("tr", {}, el("td", {}, c.origin), el("td", {}, c.address), el("td", {}, c.last_path),
