@@ -6,6 +6,7 @@ Layout (TOML)::
     [[printer]]     one table per printer (posboxless.printer.config)
     [scale]         the scale (posboxless.scale.config)
     [[scanner]]     one table per scanner (posboxless.scanner.config)
+    [[payment_terminal]]  one table per card payment terminal (posboxless.terminal.config)
 
 Each device package reads its own section; this module reads ``[server]``, finds the file and
 applies command-line overrides.
@@ -24,6 +25,7 @@ from posboxless.printer.config import PrinterConfig, parse_printers
 from posboxless.scale.config import ScaleConfig, parse_scale
 from posboxless.scanner.config import ScannerConfig, parse_scanners
 from posboxless.settings import ConfigError, Table
+from posboxless.terminal.config import TerminalConfig, parse_terminals
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,12 +82,13 @@ class Config:
     printers: tuple[PrinterConfig, ...] = ()
     scale: ScaleConfig | None = None
     scanners: tuple[ScannerConfig, ...] = ()
+    terminals: tuple[TerminalConfig, ...] = ()
     source: Path | None = None
     """The file this was read from, if any."""
 
     @property
     def devices_configured(self) -> bool:
-        return bool(self.printers or self.scale or self.scanners)
+        return bool(self.printers or self.scale or self.scanners or self.terminals)
 
     @property
     def simulate(self) -> bool:
@@ -167,6 +170,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         printers=tuple(parse_printers(root.tables("printer"))),
         scale=parse_scale(root.table("scale")),
         scanners=tuple(parse_scanners(root.tables("scanner"))),
+        terminals=tuple(parse_terminals(root.tables("payment_terminal"))),
         source=source,
     )
     root.finish()

@@ -16,6 +16,7 @@ from pathlib import Path
 from posboxless.config import Config
 from posboxless.device import DeviceService, PrinterService, ScaleService, ScannerService
 from posboxless.display.service import DisplayService
+from posboxless.terminal.registry import Terminals
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Services:
     scale: ScaleService | None = None
     scanner: ScannerService | None = None
     display: DisplayService = field(default_factory=DisplayService)
+    terminals: Terminals = field(default_factory=Terminals)
 
     @property
     def default_printer(self) -> PrinterService | None:
@@ -58,6 +60,7 @@ class Services:
         devices: list[DeviceService] = list(self.printers.values())
         devices += [d for d in (self.scale, self.scanner) if d is not None]
         devices.append(self.display)
+        devices += self.terminals.all()
         return devices
 
     async def start(self) -> None:
@@ -79,6 +82,7 @@ def claimed_serial_ports(config: Config) -> frozenset[str]:
     if config.scale is not None and config.scale.port:
         ports.add(config.scale.port)
     ports |= {s.device for s in config.scanners if s.device}
+    ports |= {t.port for t in config.terminals if t.port}
     return frozenset(ports)
 
 
@@ -86,6 +90,7 @@ def build_services(config: Config) -> Services:
     from posboxless.printer.factory import create_printers
     from posboxless.scale.factory import create_scale
     from posboxless.scanner.factory import create_scanner
+    from posboxless.terminal.factory import create_terminals
 
     ctx = ServiceContext(
         data_dir=config.server.data_dir,
@@ -99,4 +104,5 @@ def build_services(config: Config) -> Services:
         scale=create_scale(config.scale, ctx),
         scanner=create_scanner(config.scanners, ctx),
         display=DisplayService(),
+        terminals=create_terminals(config.terminals, ctx),
     )

@@ -44,7 +44,7 @@ from posboxless.device import (
     ScaleService,
 )
 from posboxless.services import Services
-from posboxless.web import jsonrpc
+from posboxless.web import jsonrpc, payment_terminal
 from posboxless.web.jsonrpc import RpcError
 from posboxless.web.origin import host_name
 
@@ -152,6 +152,7 @@ class HwProxyApi:
             "take_control": self.take_control,
             "test_ownership": self.test_ownership,
             "display_refresh": self.display_refresh,
+            "payment_terminal_transaction_start": self.payment_terminal_transaction_start,
         }
         for name in _LOG_STUBS:
             self.handlers[name] = self._log_stub(name)
@@ -381,6 +382,10 @@ class HwProxyApi:
     async def display_refresh(self, call: Call) -> str:
         return "OK"
 
+    # Payment terminals (OCA pos_payment_terminal) ---------------------------------------------
+    async def payment_terminal_transaction_start(self, call: Call) -> dict[str, Any]:
+        return await payment_terminal.transaction_start(self.services.terminals, call.params)
+
 
 def status_snapshot(services: Services, printer: PrinterService | None = None) -> dict[str, Any]:
     """The ``status_json`` result: cached states only, so it answers in microseconds.
@@ -399,6 +404,7 @@ def status_snapshot(services: Services, printer: PrinterService | None = None) -
     for name, other in services.printers.items():
         if other is not printer:
             result[f"printer_{name}"] = other.status().as_json()
+    result.update(payment_terminal.status_entries(services.terminals))
     return result
 
 

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from posboxless import __version__
 from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
 from posboxless.ops.diagnostics import last_receipt_image, may_act, snapshot
+from posboxless.terminal.actions import ACTIONS as TERMINAL_ACTIONS
 from posboxless.web.proxy_state import proxy_state_lines
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def render(state: AppState, request: Request | None = None) -> str:
         "placeholder='admin token' autocomplete='off'> <button>Use</button></form></div>"
         "<div id='printers' class='grid'></div>"
         "<div id='receipt-box'></div>"
+        "<h2>Payment terminals</h2><div id='terminals' class='grid'></div>"
         "<h2>POS clients seen</h2><div id='clients'></div>"
         "<h2>Recent log lines</h2><pre id='logs'></pre>"
         "<p class='sub'>Metrics for monitoring: <a href='/metrics'>/metrics</a> · "
@@ -237,6 +239,7 @@ ACTIONS: dict[str, Action] = {
     "drawer_test": _drawer_test,
     "inject_barcode": _inject_barcode,
     "simulate_weight": _simulate_weight,
+    **TERMINAL_ACTIONS,
 }
 
 

@@ -134,6 +134,39 @@
         el("p", {}, "No receipt printed yet: press Test print."));
   }
 
+  // Payment terminals: last transactions (amounts, outcomes, masked cards only); an unknown
+  // outcome is settled from the terminal's ticket; a simulated terminal takes its next outcome.
+  const OUTCOMES = ["accept", "refuse", "not_verified", "silent", "nak", "no_answer", "garbage", "lose_line"];
+  function renderTerminals() {
+    const allowed = data.actions.allowed;
+    const terminals = data.devices.filter((d) => d.kind === "payment_terminal");
+    replace("terminals", terminals.length ? terminals.map((d) => {
+      const t = d.details || {};
+      const rows = (t.transactions || []).map((x) => el("tr", { "data-transaction": x.transaction_id },
+        el("td", {}, when(x.created)), el("td", {}, x.amount), el("td", {}, x.mode),
+        el("td", { class: "state" }, x.outcome || x.phase), el("td", {}, x.card || ""),
+        el("td", {}, x.details || ""),
+        el("td", {}, x.outcome === "unknown" ? [
+          el("button", { class: "settle-paid", onclick: () =>
+            act("terminal_resolve", { terminal: d.name, transaction_id: x.transaction_id, outcome: "accepted" }) },
+            "Ticket says paid"),
+          el("button", { class: "settle-unpaid", onclick: () =>
+            act("terminal_resolve", { terminal: d.name, transaction_id: x.transaction_id, outcome: "refused" }) },
+            "Not paid")] : "")));
+      // Buttons, not a select: the refresh every two seconds would close an open select.
+      const sim = t.simulated ? el("div", {}, "Next payment: ", OUTCOMES.map((o) =>
+        el("button", { class: "next-outcome" + (o === t.next_outcome ? " chosen" : ""), "data-outcome": o,
+          onclick: () => act("terminal_next_outcome", { terminal: d.name, outcome: o }) },
+          o.replace("_", " ")))) : null;
+      return el("div", { class: "card", "data-terminal": d.name },
+        el("h3", {}, d.name + " ", el("span", { class: d.status }, d.status)), sim,
+        rows.length ? el("table", { class: "journal" },
+          el("tr", {}, ["time", "amount", "mode", "outcome", "card", "details", ""].map((h) => el("th", {}, h))),
+          rows) : el("p", {}, "No payment yet."));
+    }) : el("p", {}, "No payment terminal configured."));
+    document.querySelectorAll("#terminals button").forEach((b) => { b.disabled = !allowed; });
+  }
+
   function renderRest() {
     renderAlerts(); renderReceipt();
     replace("clients", data.clients.length ? el("table", {},
@@ -145,7 +178,7 @@
   }
 
   function render() {
-    renderDevices(); renderScale(); renderBarcodes(); renderPrinters(); renderRest();
+    renderDevices(); renderScale(); renderBarcodes(); renderPrinters(); renderTerminals(); renderRest();
     document.body.setAttribute("data-rendered", String(data.now));
   }
 

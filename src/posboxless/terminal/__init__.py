@@ -1,0 +1,1 @@
+"""Card payment terminals (Ingenico/Verifone Telium) for the OCA module pos_payment_terminal."""

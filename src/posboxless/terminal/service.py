@@ -1,0 +1,621 @@
+"""The payment-terminal service: one worker thread owns the terminal's serial port and runs one
+transaction at a time through the Telium session; the web layer reads a cached list of recent
+transactions and never waits on the terminal.
+
+Nothing is lost or doubled: a transaction is committed to the journal before the POS gets its
+id, and each state change (``sending`` before the request's first byte) and the terminal's answer
+before it is published. After a restart, a payment that may have reached the terminal is never
+reported refused: the worker listens for the terminal's late answer, else reports it unknown
+("check the terminal") until the answer arrives or someone settles it from the diagnostics page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from posboxless.device import Activity, DeviceError, DeviceStatus, DeviceUnavailable, InvalidInput
+from posboxless.terminal import telium
+from posboxless.terminal.config import KNOWN_USB_IDS, TerminalConfig
+from posboxless.terminal.journal import MAY_HAVE_REACHED, PaymentJournal, Transaction
+from posboxless.transports.base import Transport, TransportError
+from posboxless.transports.serial_port import SerialSettings, SerialTransport
+
+log = logging.getLogger(__name__)
+
+RECENT = 50
+"""Transactions kept in memory for ``status_json`` (pywebdriver keeps 20): a late poll finds its
+outcome."""
+IDLE_READ = 0.2
+
+TransportFactory = Callable[[str, SerialSettings], Transport]
+
+_DETAILS = {
+    "accepted": "Payment accepted by the terminal",
+    "refused": "Payment refused by the terminal",
+    "not_verified": "The terminal did not complete the payment (not verified)",
+}
+UNKNOWN_PREFIX = "Unknown — check the terminal"
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    """What the POS asks for (already read from its JSON)."""
+
+    amount: Decimal
+    """In currency units, as the POS sends it."""
+    currency: str
+    mode: str = "card"
+    order_id: str | None = None
+    payment_id: str | None = None
+
+
+def find_port(config: TerminalConfig, claimed: frozenset[str] = frozenset()) -> str | None:
+    """The configured port, or the first serial port with the configured (or a known Telium)
+    USB id; None when there is none."""
+    if config.port:
+        return config.port
+    from serial.tools import list_ports
+
+    wanted = (config.usb,) if config.usb else KNOWN_USB_IDS
+    for info in sorted(list_ports.comports(), key=lambda p: p.device):
+        if (info.vid, info.pid) in wanted and info.device not in claimed:
+            return str(info.device)
+    return None
+
+
+class _Stop:
+    pass
+
+
+class TeliumTerminalService:
+    kind = "payment_terminal"
+
+    def __init__(
+        self,
+        config: TerminalConfig,
+        data_dir: Path,
+        *,
+        locate: Callable[[], str | None] | None = None,
+        transport_factory: TransportFactory = SerialTransport,
+        retry_max: float = 2.0,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.journal_path = data_dir / "terminals" / f"{config.name}.sqlite3"
+        self._locate = locate or (lambda: find_port(config))
+        self._transport_factory = transport_factory
+        self.retry_max = retry_max
+        self.activity = Activity()
+        self.simulator: Any = None
+        """Set by the factory in simulate mode: the simulated terminal (``script(...)``)."""
+        self.port: str | None = None
+        self._status = DeviceStatus("connecting", ("Starting the payment terminal service",))
+        self._port_open = False
+        self._journal: PaymentJournal | None = None
+        self._recent: list[Transaction] = []
+        self._lock = threading.Lock()
+        self._busy: str | None = None
+        self._jobs: queue.Queue[Transaction | _Stop] = queue.Queue()
+        self._recovering: list[Transaction] = []
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._on_stop: list[Callable[[], None]] = []
+
+    # ---- cached answers (never block) ------------------------------------------------------------
+
+    def status(self) -> DeviceStatus:
+        return self._status
+
+    def transactions(self) -> list[Transaction]:
+        """Recent transactions, newest first (cached)."""
+        return list(self._recent)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._busy is not None
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "protocol": "Telium (Concert)",
+            "port": self.port,
+            "configured": self._configured(),
+            "serial_settings": str(self.config.serial_settings),
+            "in_transaction": self._busy,
+            "transactions": [public_view(t) for t in self._recent[:15]],
+            "last_ok": self.activity.last_ok,
+            "last_error": self.activity.last_error,
+            "last_error_message": self.activity.last_error_message,
+            "counters": dict(self.activity.counters),
+            "simulated": self.simulator is not None,
+            "next_outcome": self.simulator.next_outcome if self.simulator is not None else None,
+        }
+
+    def _configured(self) -> str:
+        if self.config.port:
+            return self.config.port
+        if self.config.usb:
+            return f"usb {self.config.usb[0]:04x}:{self.config.usb[1]:04x}"
+        return "auto (known Telium USB ids)"
+
+    # ---- requests from the POS -------------------------------------------------------------------
+
+    def _count(self, counter: str) -> None:
+        self.activity.counters[counter] = self.activity.counters.get(counter, 0) + 1
+
+    def validate(self, order: PaymentOrder) -> bytes:
+        """The request message for ``order``; raises ``InvalidInput`` (nothing is sent)."""
+        currency = order.currency.upper() if isinstance(order.currency, str) else ""
+        allowed = self.config.currencies
+        if currency not in telium.CURRENCIES or (allowed and currency not in allowed):
+            known = ", ".join(allowed or sorted(telium.CURRENCIES))
+            raise InvalidInput(
+                f"The payment terminal cannot take the currency {order.currency!r} "
+                f"(it takes {known})",
+                arguments=[f"Unknown currency {order.currency!r}", order.currency],
+            )
+        mode = telium.PAYMENT_MODES.get(order.mode)
+        if mode is None:
+            raise InvalidInput(
+                f"Unknown payment mode {order.mode!r}: expected 'card' or 'check'",
+                arguments=[f"Unknown payment mode {order.mode!r}", order.mode],
+            )
+        try:
+            minor = telium.to_minor_units(order.amount, currency)
+        except telium.AmountError as exc:
+            raise InvalidInput(
+                f"Cannot send this amount to the payment terminal: {exc}",
+                arguments=[str(exc), str(order.amount)],
+            ) from None
+        if order.amount > Decimal(str(self.config.max_amount)):
+            raise InvalidInput(
+                f"{order.amount} {currency} is more than this terminal's limit "
+                f"({self.config.max_amount} {currency}, payment_terminal.max_amount)",
+                arguments=["Amount above the terminal's limit", str(order.amount)],
+            )
+        numeric, _ = telium.CURRENCIES[currency]
+        return telium.PaymentRequest(
+            amount=minor,
+            currency=numeric,
+            mode=mode,
+            pos_number=self.config.pos_number,
+            full_answer=self.config.full_answer,
+            delay=self.config.delay,
+            authorisation="B011" if self.config.force_authorisation else "B010",
+        ).encode()
+
+    async def begin(self, order: PaymentOrder) -> Transaction:
+        """Journal a new transaction and hand it to the worker; returns it (phase ``created``).
+        Raises ``InvalidInput`` or ``DeviceUnavailable`` (busy, not connected): nothing sent."""
+        try:
+            self.validate(order)
+        except InvalidInput:
+            self._count("invalid_request")
+            raise
+        currency = order.currency.upper()
+        minor = telium.to_minor_units(order.amount, currency)
+        with self._lock:
+            if self._journal is None:
+                raise DeviceUnavailable("The payment terminal service is not running")
+            if self._busy is not None:
+                self._count("refused_busy")
+                current = next((t for t in self._recent if t.id == self._busy), None)
+                what = ""
+                if current is not None:
+                    what = f" ({telium.format_amount(current.amount, current.currency)})"
+                raise DeviceUnavailable(
+                    f"The payment terminal '{self.name}' is busy with transaction "
+                    f"{self._busy}{what}: finish or cancel it on the terminal first",
+                    arguments=["Payment terminal busy", self._busy],
+                )
+            if not self._port_open:
+                self._count("refused_unavailable")
+                raise DeviceUnavailable(
+                    f"The payment terminal '{self.name}' is not connected: "
+                    f"{'; '.join(self._status.messages)}",
+                    arguments=["Payment terminal not connected", self.name],
+                )
+            now = time.time()
+            tx = Transaction(
+                id=f"{self.name}-{uuid.uuid4().hex[:12]}",
+                terminal=self.name,
+                created=now,
+                updated=now,
+                amount=minor,
+                currency=currency,
+                mode=order.mode,
+                order_id=order.order_id,
+                payment_id=order.payment_id,
+                phase="created",
+            )
+            self._busy = tx.id
+        try:
+            tx = await asyncio.to_thread(self._journal.create, tx)
+        except Exception as exc:
+            with self._lock:
+                self._busy = None
+            log.exception("terminal %s: cannot journal a new transaction", self.name)
+            raise DeviceError(f"Cannot record the payment (nothing was sent): {exc}") from exc
+        self._publish(tx)
+        log.info(
+            "terminal %s: transaction %s for %s (%s) order %s",
+            self.name, tx.id, telium.format_amount(minor, currency), order.mode, order.order_id,
+        )  # fmt: skip
+        self._jobs.put(tx)
+        return tx
+
+    async def resolve(self, transaction_id: str, accepted: bool, who: str) -> Transaction:
+        """Settle an unknown transaction from the terminal's own ticket (diagnostics page)."""
+        journal = self._journal
+        if journal is None:
+            raise DeviceUnavailable("The payment terminal service is not running")
+        tx = await asyncio.to_thread(journal.get, transaction_id)
+        if tx is None:
+            raise InvalidInput(f"No transaction {transaction_id!r} on terminal '{self.name}'")
+        if tx.outcome != "unknown":
+            raise InvalidInput(
+                f"Transaction {transaction_id} is {tx.outcome or tx.phase}: only an unknown "
+                "outcome can be settled by hand"
+            )
+        outcome = "accepted" if accepted else "refused"
+        tx = await asyncio.to_thread(
+            journal.update,
+            tx,
+            f"settled by hand as {outcome} ({who})",
+            phase="done",
+            outcome=outcome,
+            success=accepted,
+            details=("Payment accepted" if accepted else "Payment not made")
+            + " (confirmed by hand from the terminal's ticket)",
+            resolved_by=who,
+        )
+        self._publish(tx)
+        self._count(f"settled_{outcome}")
+        log.warning("terminal %s: transaction %s settled by hand as %s", self.name, tx.id, outcome)
+        return tx
+
+    # ---- life cycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._journal = await asyncio.to_thread(PaymentJournal, self.journal_path)
+        await asyncio.to_thread(self._recover)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=f"terminal-{self.name}", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        self._stopping.set()
+        self._jobs.put(_Stop())
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 10.0)
+        for callback in self._on_stop:
+            callback()
+        if self._journal is not None:
+            self._journal.close()
+        self._status = DeviceStatus("disconnected", ("Payment terminal service stopped",))
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        self._on_stop.append(callback)
+
+    def _publish(self, tx: Transaction) -> None:
+        with self._lock:
+            recent = [t for t in self._recent if t.id != tx.id]
+            recent.append(tx)
+            recent.sort(key=lambda t: t.created, reverse=True)
+            self._recent = recent[:RECENT]
+
+    def _recover(self) -> None:
+        """Settle what a previous run left open (journal first, then the cache)."""
+        journal = self._journal
+        assert journal is not None
+        for tx in journal.open_transactions():
+            if tx.phase in MAY_HAVE_REACHED:
+                tx = journal.update(
+                    tx,
+                    f"proxy restarted in phase {tx.phase}: waiting for the terminal's answer",
+                    phase="recovering",
+                    outcome=None,
+                    success=None,
+                    details="The proxy restarted during this payment: waiting for the "
+                    "terminal's answer",
+                )
+                self._recovering.append(tx)
+                self._busy = tx.id
+            else:
+                tx = journal.update(
+                    tx,
+                    f"proxy restarted in phase {tx.phase}, before the request was sent",
+                    phase="done",
+                    outcome="not_sent",
+                    success=False,
+                    details="Not sent to the terminal (the proxy restarted first): "
+                    "nothing was charged",
+                )
+                self._count("not_sent")
+        for tx in reversed(journal.recent(RECENT)):
+            self._publish(tx)
+
+    # ---- worker thread ---------------------------------------------------------------------------
+
+    def _set_status(self, status: str, message: str) -> None:
+        if self._status.status != status or self._status.messages != (message,):
+            level = logging.INFO if status in ("connected", "connecting") else logging.WARNING
+            log.log(level, "terminal %s: %s: %s", self.name, status, message)
+            if status in ("error", "disconnected"):
+                self.activity.error(message)
+        self._status = DeviceStatus(status, (message,))  # type: ignore[arg-type]
+
+    def _run(self) -> None:
+        delay = 0.1
+        while not self._stopping.is_set():
+            try:
+                served = self._connect_and_serve()
+            except Exception as exc:  # the worker must survive anything and keep retrying
+                log.exception("terminal %s: unexpected failure", self.name)
+                self._set_status("error", f"Payment terminal failure: {exc}")
+                served = False
+            self._port_open = False
+            self._fail_queued("the payment terminal is not connected")
+            if self._stopping.is_set():
+                break
+            delay = 0.1 if served else min(delay * 2, self.retry_max)
+            self._stopping.wait(delay)
+
+    def _connect_and_serve(self) -> bool:
+        port = self._locate()
+        if port is None:
+            wanted = self.config.usb or KNOWN_USB_IDS[0]
+            self._set_status(
+                "disconnected",
+                "No payment terminal found (no serial port with USB id "
+                f"{wanted[0]:04x}:{wanted[1]:04x}); plug it in or set payment_terminal.port",
+            )
+            return False
+        transport = self._transport_factory(port, self.config.serial_settings)
+        try:
+            transport.open()
+        except TransportError as exc:
+            self._set_status("disconnected", str(exc))
+            return False
+        self.port = port
+        self._port_open = True
+        self._set_status("connected", f"Telium terminal on {port} ({self.config.serial_settings})")
+        try:
+            self._serve(transport)
+        except TransportError as exc:
+            self._set_status("disconnected", f"Payment terminal disconnected from {port}: {exc}")
+        finally:
+            transport.close()
+        return True
+
+    def _serve(self, transport: Transport) -> None:
+        while self._recovering and not self._stopping.is_set():
+            self._collect_late_answer(transport, self._recovering[0])
+            self._recovering.pop(0)
+            with self._lock:
+                self._busy = self._recovering[0].id if self._recovering else None
+        while not self._stopping.is_set():
+            try:
+                job = self._jobs.get(timeout=0.05)
+            except queue.Empty:
+                job = None
+            if isinstance(job, _Stop):
+                return
+            if job is not None:
+                try:
+                    self._run_transaction(transport, job)
+                finally:
+                    with self._lock:
+                        self._busy = None
+                continue
+            # Idle: a read notices an unplugged terminal (and drops stray bytes).
+            stray = transport.read(64, IDLE_READ) if self._jobs.empty() else b""
+            if stray:
+                log.info("terminal %s: %d unexpected bytes while idle", self.name, len(stray))
+            if self.port and self.port.startswith("/dev/") and not os.path.exists(self.port):
+                raise TransportError(f"{self.port} is gone")
+
+    def _fail_queued(self, reason: str) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(job, _Stop):
+                self._stopping.set()
+                continue
+            self._finish(
+                job,
+                "not_sent",
+                False,
+                f"Not sent to the terminal: {reason}. Nothing was charged.",
+                note=reason,
+            )
+            with self._lock:
+                self._busy = None
+
+    def _advance(self, tx: Transaction, phase: str, note: str) -> Transaction:
+        assert self._journal is not None
+        tx = self._journal.update(tx, note, phase=phase)
+        self._publish(tx)
+        return tx
+
+    def _finish(
+        self,
+        tx: Transaction,
+        outcome: str,
+        success: bool | None,
+        details: str,
+        note: str,
+        **extra: Any,
+    ) -> Transaction:
+        assert self._journal is not None
+        tx = self._journal.update(
+            tx, note, phase="done", outcome=outcome, success=success, details=details, **extra
+        )
+        self._publish(tx)
+        self._count(outcome)
+        if outcome in ("accepted", "refused", "not_verified"):
+            self.activity.ok()
+        level = logging.INFO if success is not None else logging.WARNING
+        log.log(level, "terminal %s: transaction %s %s: %s", self.name, tx.id, outcome, details)
+        return tx
+
+    def _run_transaction(self, transport: Transport, tx: Transaction) -> None:
+        order = PaymentOrder(Decimal(tx.amount).scaleb(-telium.CURRENCIES[tx.currency][1]),
+                             tx.currency, tx.mode)  # fmt: skip
+        request = self.validate(order)
+        transport.discard_input()  # stray bytes are not the answer to this request
+        session = telium.Session(request, self.config.timing)
+        tx = self._advance(tx, "connecting", "ENQ sent")
+        self._drive(transport, tx, session, session.start(time.monotonic()))
+
+    def _collect_late_answer(self, transport: Transport, tx: Transaction) -> None:
+        order = PaymentOrder(Decimal(tx.amount).scaleb(-telium.CURRENCIES[tx.currency][1]),
+                             tx.currency, tx.mode)  # fmt: skip
+        session = telium.Session(self.validate(order), self.config.timing)
+        log.warning("terminal %s: waiting for the answer to %s after a restart", self.name, tx.id)
+        out = session.listen(time.monotonic(), self.config.timing.answer_timeout)
+        self._drive(transport, tx, session, out)
+
+    def _drive(
+        self, transport: Transport, tx: Transaction, session: telium.Session, out: bytes
+    ) -> None:
+        """Run ``session`` to its end over ``transport``, journaling every phase change before
+        the bytes of that phase are written."""
+        try:
+            while True:
+                if session.phase.value != tx.phase and not session.done:
+                    tx = self._advance(tx, session.phase.value, _PHASE_NOTES[session.phase])
+                if out:
+                    transport.write(out)
+                if session.done:
+                    break
+                if self._stopping.is_set():
+                    # Left open in the journal, exactly as a crash would: the next start
+                    # collects the answer or reports it unknown.
+                    log.warning("terminal %s: stopping during transaction %s", self.name, tx.id)
+                    return
+                now = time.monotonic()
+                wait = min(max(session.deadline - now, 0.0), IDLE_READ)
+                data = transport.read(1, wait) if wait > 0 else b""
+                if data:
+                    data += transport.read(256, 0)
+                    out = session.receive(data, time.monotonic())
+                else:
+                    out = session.tick(time.monotonic())
+        except TransportError as exc:
+            if session.phase is telium.Phase.CONNECTING:
+                self._finish(
+                    tx, "not_sent", False,
+                    f"Not sent: the terminal went away ({exc}). Nothing was charged.",
+                    note=f"line lost before the request: {exc}",
+                )  # fmt: skip
+            else:
+                self._finish(
+                    tx, "unknown", None,
+                    f"{UNKNOWN_PREFIX}: the line to the terminal was lost during the payment",
+                    note=f"line lost in phase {session.phase.value}: {exc}",
+                )  # fmt: skip
+            raise
+        self._conclude(tx, session)
+
+    def _conclude(self, tx: Transaction, session: telium.Session) -> None:
+        if session.ending is telium.Ending.NOT_SENT:
+            self._set_status(
+                "error",
+                f"The payment terminal on {self.port} did not take the request "
+                f"({session.reason}): check that it is on and that its cash-register "
+                "(caisse) link is enabled",
+            )
+            self._finish(
+                tx, "not_sent", False,
+                f"The terminal did not take the request ({session.reason}). Nothing was "
+                "charged: press the red button on the terminal and try again.",
+                note=session.reason,
+            )  # fmt: skip
+            return
+        if session.ending is telium.Ending.UNKNOWN or session.answer is None:
+            self._finish(
+                tx, "unknown", None, f"{UNKNOWN_PREFIX}: {session.reason}", note=session.reason
+            )
+            return
+        answer = session.answer
+        self._set_status(
+            "connected", f"Telium terminal on {self.port} ({self.config.serial_settings})"
+        )
+        numeric = telium.CURRENCIES[tx.currency][0]
+        summary = (
+            f"result {answer.result}, amount {answer.amount}, mode {answer.mode}, "
+            f"currency {answer.currency:03d}, pos {answer.pos_number}"
+        )
+        extra = {"result_code": answer.result, "card": answer.masked_card, "answer": summary}
+        mismatch = []
+        if answer.amount != tx.amount:
+            mismatch.append(f"amount {telium.format_amount(answer.amount, tx.currency)}")
+        if answer.currency != numeric:
+            mismatch.append(f"currency {answer.currency:03d}")
+        if answer.pos_number != self.config.pos_number:
+            mismatch.append(f"POS number {answer.pos_number}")
+        outcome = answer.outcome
+        note = "answer received" + (" (no final EOT)" if session.missing_eot else "")
+        if outcome == "accepted" and mismatch:
+            self._finish(
+                tx, "unknown", None,
+                f"{UNKNOWN_PREFIX}: it reports a payment with another "
+                f"{', '.join(mismatch)} than the {telium.format_amount(tx.amount, tx.currency)} "
+                "asked",
+                note=f"{note}: accepted but {', '.join(mismatch)}", **extra,
+            )  # fmt: skip
+            return
+        if outcome == "unknown_code":
+            self._finish(
+                tx, "unknown", None,
+                f"{UNKNOWN_PREFIX}: it answered with the unknown result code {answer.result!r}",
+                note=note, **extra,
+            )  # fmt: skip
+            return
+        details = _DETAILS[outcome]
+        if answer.masked_card:
+            details += f" (card {answer.masked_card})"
+        self._finish(tx, outcome, outcome == "accepted", details, note=note, **extra)
+
+
+_PHASE_NOTES = {
+    telium.Phase.CONNECTING: "ENQ sent",
+    telium.Phase.SENDING: "terminal ready; sending the request",
+    telium.Phase.WAITING_CARD: "request taken by the terminal; waiting for the customer",
+    telium.Phase.RECEIVING: "terminal announced its answer",
+    telium.Phase.CLOSING: "answer received and acknowledged",
+}
+
+
+def public_view(tx: Transaction) -> dict[str, Any]:
+    """What the page and the support bundle show: no card number beyond its last digits."""
+    return {
+        "transaction_id": tx.id,
+        "created": tx.created,
+        "updated": tx.updated,
+        "amount": telium.format_amount(tx.amount, tx.currency),
+        "mode": tx.mode,
+        "order_id": tx.order_id,
+        "phase": tx.phase,
+        "outcome": tx.outcome,
+        "success": tx.success,
+        "details": tx.details,
+        "card": tx.card,
+        "resolved_by": tx.resolved_by,
+    }

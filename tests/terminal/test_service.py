@@ -1,0 +1,148 @@
+"""The terminal service against the pty simulator: every outcome, the faults, one transaction
+at a time, and the journal written before anything is reported."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from posboxless.device import DeviceUnavailable, InvalidInput
+from posboxless.terminal import telium
+from posboxless.terminal.journal import PaymentJournal
+from posboxless.terminal.service import PaymentOrder, TeliumTerminalService
+from posboxless.terminal.simulator import TEST_CARD, TeliumSimulator
+
+from .conftest import settled, until
+
+ORDER = PaymentOrder(Decimal("12.5"), "EUR", "card", "Order 00012-003-0004", "7")
+
+
+async def pay(service: TeliumTerminalService, order: PaymentOrder = ORDER) -> dict[str, object]:
+    tx = await service.begin(order)
+    await until(settled(service, tx.id))
+    done = settled(service, tx.id)()
+    assert done is not None
+    return done.as_dict()
+
+
+async def test_accepted_payment_bytes_on_the_line_and_journal(
+    terminal: TeliumTerminalService, sim: TeliumSimulator
+) -> None:
+    tx = await pay(terminal)
+    assert tx["outcome"] == "accepted" and tx["success"] is True
+    assert tx["card"] == "************4455" and tx["result_code"] == "0"
+    assert TEST_CARD not in str(tx)
+    # What the terminal received, byte for byte (§B2/§B3)
+    request = b"0100001250110978" + b" " * 10 + b"A010B010"
+    framed = b"\x02" + request + b"\x03" + bytes([telium.lrc(request)])
+    assert bytes(sim.received) == b"\x05" + framed + b"\x04" + b"\x06" + b"\x06"
+    assert sim.history == [(telium.PaymentRequest.decode(request), "accepted")]
+    journal = PaymentJournal(terminal.journal_path)
+    try:
+        phases = [e["phase"] for e in journal.events(str(tx["id"]))]
+        stored = journal.get(str(tx["id"]))
+    finally:
+        journal.close()
+    assert phases == ["created", "connecting", "sending", "waiting_card", "receiving",
+                      "closing", "done"]  # fmt: skip
+    assert stored is not None and stored.outcome == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("script", "outcome", "success"),
+    [
+        ("refuse", "refused", False),
+        ("not_verified", "not_verified", False),
+        ("silent", "not_sent", False),
+        ("nak", "not_sent", False),
+        ("no_answer", "unknown", None),
+        ("garbage", "unknown", None),
+        ("lose_line", "unknown", None),
+    ],
+)
+async def test_outcomes_and_faults(
+    terminal: TeliumTerminalService,
+    sim: TeliumSimulator,
+    script: str,
+    outcome: str,
+    success: bool | None,
+) -> None:
+    if script == "no_answer":
+        terminal.config.timing.__dict__["answer_timeout"] = 1.0  # frozen: shortened for the test
+    sim.script(script)
+    tx = await pay(terminal)
+    assert (tx["outcome"], tx["success"]) == (outcome, success)
+    if success is None:
+        assert str(tx["details"]).startswith("Unknown — check the terminal")
+    if script in ("silent", "nak"):
+        assert sim.requests == [] or script == "nak"
+        assert "Nothing was charged" in str(tx["details"])
+    # the terminal is free again
+    sim.wake()
+    tx = await pay(terminal)
+    assert tx["outcome"] == "accepted"
+
+
+async def test_second_start_while_one_runs_is_refused(
+    terminal: TeliumTerminalService, sim: TeliumSimulator
+) -> None:
+    sim.card_delay = 1.0
+    first = await terminal.begin(ORDER)
+    assert terminal.in_transaction
+    with pytest.raises(DeviceUnavailable, match="busy with transaction"):
+        await terminal.begin(ORDER)
+    await until(settled(terminal, first.id))
+    assert len(sim.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        (PaymentOrder(Decimal("0"), "EUR"), "more than zero"),
+        (PaymentOrder(Decimal("-5"), "EUR"), "more than zero"),
+        (PaymentOrder(Decimal("100000"), "EUR"), "limit"),
+        (PaymentOrder(Decimal("1.005"), "EUR"), "decimals"),
+        (PaymentOrder(Decimal("1"), "XYZ"), "currency"),
+        (PaymentOrder(Decimal("1"), "EUR", "bitcoin"), "payment mode"),
+    ],
+)
+async def test_bad_orders_are_refused_and_nothing_reaches_the_terminal(
+    terminal: TeliumTerminalService, sim: TeliumSimulator, order: PaymentOrder, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        await terminal.begin(order)
+    assert bytes(sim.received) == b""
+    assert terminal.transactions() == []
+
+
+async def test_unknown_can_be_settled_by_hand_only_once(
+    terminal: TeliumTerminalService, sim: TeliumSimulator
+) -> None:
+    sim.script("lose_line")
+    tx = await pay(terminal)
+    settled_tx = await terminal.resolve(str(tx["id"]), True, "test")
+    assert settled_tx.success is True and settled_tx.outcome == "accepted"
+    with pytest.raises(InvalidInput):
+        await terminal.resolve(str(tx["id"]), False, "test")
+
+
+async def test_unplugged_terminal_is_reported_and_refuses_new_payments(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from posboxless.terminal.config import TerminalConfig
+
+    from .conftest import FAST
+
+    sim = TeliumSimulator(card_delay=0.1).start()
+    service = TeliumTerminalService(replace(TerminalConfig(), port=sim.port, timing=FAST), tmp_path)
+    await service.start()
+    try:
+        await until(lambda: service.status().status == "connected")
+        sim.close()
+        await until(lambda: service.status().status == "disconnected")
+        with pytest.raises(DeviceUnavailable, match="not connected"):
+            await service.begin(ORDER)
+    finally:
+        await service.stop()
