@@ -229,3 +229,23 @@ def test_check_config_states_the_serial_settings_format(
     assert code == 2
     assert f"{key}: expected serial settings '<speed> <data bits><parity><stop bits>'" in out
     assert "(data bits 5 to 8; parity N, E or O; stop bits 1 or 2); got '38400 baud'" in out
+
+
+def test_doctor_and_check_config_know_every_device_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Payment terminals too: a missing port fails doctor, and one port for two devices is an
+    error whatever their kinds."""
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[server]\nhttp_port = 1\n[[printer]]\nname = "receipt"\nserial = "/dev/ttyUSB9"\n'
+        '[[payment_terminal]]\nport = "/dev/ttyUSB9"\n'
+    )
+    results = run_checks(config, probe(tmp_path / "root"))
+    (terminal,) = [r for r in results if r.name == "payment terminal 'terminal'"]
+    assert terminal.level == "fail" and "/dev/ttyUSB9 does not exist" in terminal.message
+    assert any(r.name == "one port, two devices" and r.level == "fail" for r in results)
+    assert main(["check-config", "--config", str(config)]) == 1
+    assert "payment terminal 'terminal' (/dev/ttyUSB9) are the same port" in (
+        capsys.readouterr().out
+    )

@@ -70,6 +70,8 @@ def devices_down(tmp_path: Path, ring: None) -> Iterator[Proxy]:
         queue.enqueue("text", f"receipt {n}\n".encode())
     drawer = queue.enqueue("drawer", b"\x1bp\x00\x19\x19")
     queue.mark_expired(drawer, "older than the 10 s limit")
+    told = queue.enqueue("xml", b"<receipt/>")
+    assert queue.withdraw(told, "the printer did not take it within 10 s")
     queue.close()
     now = datetime.now(timezone.utc)
     write_certificate(
@@ -105,6 +107,11 @@ def test_every_problem_has_a_banner_with_its_fix(devices_down: Proxy) -> None:
     ):
         assert any(expected in a["title"] for a in bad), f"{expected!r} not among\n{text}"
     assert any("allowed_origins" in a["title"] for a in alerts)
+    (withdrawn,) = [a for a in alerts if "was not printed" in a["title"]]
+    assert withdrawn["level"] == "warn" and withdrawn["title"] == (
+        "Job 7 (xml) on printer 'receipt' was not printed: the printer could not take it in "
+        "time, and the POS was told (the printer did not take it within 10 s)."
+    )
     assert all(a["fix"] for a in bad), text
     assert "/dev/ttyUSB7" in next(a["title"] for a in bad if "Printer" in a["title"])
     assert [a["level"] for a in alerts] == sorted(

@@ -358,6 +358,22 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                     "Plug the scale in and switch it on; lsusb lists what is seen.",
                 )
             )
+    for terminal in config.terminals:
+        name = f"payment terminal '{terminal.name}'"
+        if terminal.port and not _is_url(terminal.port):
+            results.append(_node_check(name, terminal.port, probe, who))
+        elif terminal.usb:
+            vid, pid = terminal.usb
+            if _usb_present(probe, vid, pid):
+                results.append(ok(name, f"USB device {vid:04x}:{pid:04x} is plugged in."))
+            else:
+                results.append(
+                    fail(
+                        name,
+                        f"No USB device {vid:04x}:{pid:04x} is plugged in.",
+                        "Plug the terminal's base in and switch it on; lsusb lists what is seen.",
+                    )
+                )
     for scanner in config.scanners:
         if scanner.device:
             # Keyboard-wedge scanners are only read (and grabbed).
@@ -392,6 +408,12 @@ def device_paths(config: Config) -> list[tuple[str, str]]:
     for scanner in config.scanners:
         if scanner.device:
             named.append((f"scanner '{scanner.name}'", scanner.device))
+    for terminal in config.terminals:
+        label = f"payment terminal '{terminal.name}'"
+        if terminal.port:
+            named.append((label, terminal.port))
+        if terminal.usb:
+            named.append((label, "usb {:04x}:{:04x}".format(*terminal.usb)))
     return named
 
 

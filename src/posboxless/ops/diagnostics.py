@@ -160,6 +160,18 @@ def _job_alerts(state: AppState, devices: list[dict[str, Any]], printers: list[d
             if job.get("state") in _GOOD_JOB_STATES or when < since:
                 continue
             drawer = job.get("kind") == "drawer"
+            if job.get("state") == "withdrawn":
+                # Not silent: the POS was told at once; the banner says why it did not print.
+                alerts.append(
+                    _alert(
+                        "warn",
+                        f"Job {job.get('id')} ({job.get('kind')}) on printer '{name}' was not "
+                        "printed: the printer could not take it in time, and the POS was told"
+                        + (f" ({job['error']})." if job.get("error") else "."),
+                        "Once the printer is back, print it again from the POS if needed.",
+                    )
+                )
+                continue
             alerts.append(
                 _alert(
                     "bad",
