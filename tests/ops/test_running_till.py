@@ -249,3 +249,30 @@ def test_doctor_and_check_config_know_every_device_kind(
     assert "payment terminal 'terminal' (/dev/ttyUSB9) are the same port" in (
         capsys.readouterr().out
     )
+
+
+def test_url_finds_a_proxy_started_on_another_port(
+    hand_started: HandStarted, tmp_path: Path
+) -> None:
+    """No configuration file names the port: --url says where the proxy is."""
+    (hand_started.root / "etc/posboxless/config.toml").unlink()
+    out = io.StringIO()
+    args = argparse.Namespace(
+        config=None, root=hand_started.root, user="nobody-here", url=hand_started.url
+    )
+    assert doctor.run(args, out=out) == 1
+    text = out.getvalue()
+    assert f"[ OK ] running proxy: posboxless answers at {hand_started.url}" in text
+    assert f"{hand_started.config_file} is valid." in text
+    assert f"[FAIL] printer 'receipt': {MISSING_PORT} does not exist" in text
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", type=Path)
+    bundle.add_arguments(parser)
+    output = tmp_path / "b.tar.gz"
+    args = parser.parse_args(
+        ["--root", str(hand_started.root), "--url", hand_started.url, "-o", str(output)]
+    )
+    assert bundle.run(args) == 0
+    manifest = json.loads(read(output)["manifest.json"])
+    assert manifest["config_file"] == str(hand_started.config_file)

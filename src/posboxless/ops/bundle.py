@@ -36,7 +36,7 @@ from posboxless.ops.layout import DEFAULT_USER, Layout
 from posboxless.ops.ports import local_address
 from posboxless.ops.print_journal import summarise_journals
 from posboxless.ops.redact import redact_toml, redact_values
-from posboxless.ops.running import RunningProxy
+from posboxless.ops.running import URL_HELP, RunningProxy, asker
 from posboxless.ops.system import command_output
 
 log = logging.getLogger(__name__)
@@ -228,13 +228,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output", "-o", type=Path,
         help="archive to write (default: posboxless-support-<host>-<time>.tar.gz here)",
     )  # fmt: skip
+    parser.add_argument("--url", help=URL_HELP)
     parser.add_argument("--root", type=Path, default=Path("/"), help=argparse.SUPPRESS)
     parser.add_argument("--user", default=DEFAULT_USER, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
     layout = Layout(getattr(args, "root", Path("/")))
-    probe = Probe(layout=layout, user=getattr(args, "user", DEFAULT_USER))
+    probe = Probe(
+        layout=layout,
+        user=getattr(args, "user", DEFAULT_USER),
+        running=asker(getattr(args, "url", None)),
+    )
     try:
         path = make_bundle(getattr(args, "output", None), getattr(args, "config", None),
                            Sources(probe=probe))  # fmt: skip

@@ -15,6 +15,7 @@ from typing import TextIO
 from posboxless.ops.checks import Probe, run_checks
 from posboxless.ops.layout import DEFAULT_USER, Layout
 from posboxless.ops.results import CheckResult
+from posboxless.ops.running import URL_HELP, asker
 
 _TAGS = {"ok": "[ OK ]", "warn": "[WARN]", "fail": "[FAIL]"}
 
@@ -25,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--user", default=DEFAULT_USER, help=f"the service's user ({DEFAULT_USER})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--url", help=URL_HELP)
 
 
 def format_result(r: CheckResult) -> str:
@@ -55,7 +57,12 @@ def run(
     out = out or sys.stdout
     layout = Layout(getattr(args, "root", Path("/")))
     user = getattr(args, "user", DEFAULT_USER)
-    probe = probe_factory(layout, user) if probe_factory else Probe(layout=layout, user=user)
+    running = asker(getattr(args, "url", None))
+    probe = (
+        probe_factory(layout, user)
+        if probe_factory
+        else Probe(layout=layout, user=user, running=running)
+    )
     results = run_checks(getattr(args, "config", None), probe)
     if getattr(args, "json", False):
         out.write(json.dumps([r.as_json() for r in results], indent=2) + "\n")

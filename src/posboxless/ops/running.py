@@ -21,6 +21,7 @@ import json
 import shlex
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,3 +103,16 @@ def unit_config_path(layout: Layout) -> Path | None:
             if arg.startswith("--config="):
                 return Path(arg.partition("=")[2])
     return None
+
+
+URL_HELP = (
+    "address of the running proxy to ask for its configuration, data directory and logs "
+    "(default: http://127.0.0.1:<http_port of the configuration>)"
+)
+
+
+def asker(url: str | None) -> Callable[[ServerConfig], RunningProxy | None]:
+    """``Probe.running`` for a ``--url`` given on the command line (None: from the config)."""
+    if url is None:
+        return find_running
+    return lambda _server: ask(url)
