@@ -28,9 +28,10 @@ from posboxless import netinfo, tls
 from posboxless.config import Config, ServerConfig
 from posboxless.ops.metrics import Metrics
 from posboxless.services import Services
-from posboxless.web import display_pages, status_page
+from posboxless.web import display_pages, hw_proxy, status_page
 from posboxless.web.clients import ClientTracker
 from posboxless.web.hw_proxy import HwProxyApi
+from posboxless.web.last_resort import LastResortMiddleware
 from posboxless.web.lna import LnaGate
 from posboxless.web.metrics import MetricsMiddleware, metrics_route
 from posboxless.web.origin import OriginPolicy, OriginPolicyMiddleware
@@ -84,9 +85,18 @@ def create_app(
 ) -> Starlette:
     """Build the application. Services are started and stopped by the caller (``serve``)."""
     clients = ClientTracker()
-    policy = OriginPolicy(config.server.allowed_origins, local_host_names(config))
+    policy = OriginPolicy(
+        config.server.allowed_origins,
+        local_host_names(config),
+        refresh_local_hosts=lambda: local_host_names(config),
+    )
     state = AppState(config, services, clients, policy, listen_urls or [], warnings or [])
     api = HwProxyApi(services, config.server.max_body_bytes, policy.is_local_host)
+    # Each front-end says which headers its clients send cross-origin and how it refuses.
+    policy.add_front_end(
+        "/hw_proxy/", allowed_headers=hw_proxy.ALLOWED_HEADERS, refuse=hw_proxy.refusal_response
+    )
+    policy.add_front_end("/point_of_sale/", refuse=hw_proxy.refusal_response)
     metrics = Metrics(services)
     routes = [
         Route("/", status_page.page, methods=["GET"]),
@@ -102,11 +112,13 @@ def create_app(
         middleware=[
             # Outermost, so that refused requests are counted too.
             Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(LastResortMiddleware),
             Middleware(OriginPolicyMiddleware, policy=policy, clients=clients),
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
     )
     app.state.posboxless = state
+    app.state.max_body_bytes = config.server.max_body_bytes
     app.state.metrics = metrics
     return app
 

@@ -21,7 +21,14 @@ REMOTE = ("192.168.1.77", 50000)
 
 @pytest.fixture
 async def simulated(tmp_path: Path) -> AsyncIterator[tuple[Config, Services]]:
-    config = Config(server=ServerConfig(data_dir=tmp_path, simulate=True, admin_token=TOKEN))
+    config = Config(
+        server=ServerConfig(
+            data_dir=tmp_path,
+            simulate=True,
+            admin_token=TOKEN,
+            allowed_hosts=("till1.shop.lan",),
+        )
+    )
     services = build_services(config)
     await services.start()
     yield config, services
@@ -141,7 +148,7 @@ async def test_other_sites_pages_cannot_act_even_on_the_till(
     # DNS rebinding: a loopback peer that calls us by someone else's name.
     async with client_for(LOCAL, host="evil.example:8069") as http:
         r = await http.post("/api/test_print", json={})
-        assert r.status_code == 403
+        assert r.status_code == 421
     assert [j["kind"] for j in journal(services)] == ["drawer"]
 
 

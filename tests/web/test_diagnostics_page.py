@@ -21,6 +21,8 @@ from ..chromium import CHROMIUM, CHROMIUM_ARGS
 from ..live import live_server
 
 TOKEN = "counter-token-42"
+OTHER_NAME = "till1.shop.test"
+"""The till's name on the shop network (server.allowed_hosts), as another computer reaches it."""
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = [
@@ -37,6 +39,19 @@ class RunningProxy:
     port: int
 
 
+def _from_afar(app: Any) -> Any:
+    """Requests made through OTHER_NAME come, as they would on a shop network, from another
+    computer's address (tests may only ever connect to loopback)."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        host = dict(scope.get("headers", [])).get(b"host", b"")
+        if scope["type"] == "http" and host.startswith(OTHER_NAME.encode()):
+            scope = {**scope, "client": ("192.168.1.77", 50000)}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
 @pytest.fixture
 def proxy(tmp_path: Path) -> Iterator[RunningProxy]:
     # As `posboxless serve` does (logs.setup): the page shows the in-process ring of lines.
@@ -45,9 +60,16 @@ def proxy(tmp_path: Path) -> Iterator[RunningProxy]:
     root.addHandler(logs.recent)
     root.setLevel(logging.INFO)
     try:
-        config = Config(server=ServerConfig(data_dir=tmp_path, simulate=True, admin_token=TOKEN))
+        config = Config(
+            server=ServerConfig(
+                data_dir=tmp_path,
+                simulate=True,
+                admin_token=TOKEN,
+                allowed_hosts=(OTHER_NAME,),
+            )
+        )
         services = build_services(config)
-        with live_server(create_app(config, services), services=services) as url:
+        with live_server(_from_afar(create_app(config, services)), services=services) as url:
             yield RunningProxy(services, int(urlsplit(url).port or 0))
     finally:
         root.removeHandler(logs.recent)
@@ -130,11 +152,11 @@ def test_another_computer_needs_the_admin_token(proxy: RunningProxy, playwright:
     """Reached by a name that is not the till's own, actions wait for the admin token."""
     from playwright.sync_api import expect
 
-    args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP till1.shop.test 127.0.0.1"]
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {OTHER_NAME} 127.0.0.1"]
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
     try:
         page = browser.new_page()
-        page.goto(f"http://till1.shop.test:{proxy.port}/")
+        page.goto(f"http://{OTHER_NAME}:{proxy.port}/")
         test_print = page.locator('[data-printer="receipt"] button', has_text="Test print")
         expect(test_print).to_be_disabled()
         expect(page.locator("#token-reason")).to_contain_text("admin token")

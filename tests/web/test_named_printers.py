@@ -48,7 +48,11 @@ async def test_other_names_reach_the_default_printer(make_client: Any) -> None:
 
 async def test_a_printer_name_is_not_matched_on_foreign_hosts(make_client: Any) -> None:
     services, receipt, kitchen = two_printers()
-    async with make_client(services_=services, base_url="http://kitchen.example.com:8069") as http:
+    async with make_client(
+        services_=services,
+        base_url="http://kitchen.example.com:8069",
+        allowed_hosts=("kitchen.example.com",),
+    ) as http:
         await http.post("/hw_proxy/open_cashbox", json={})
     assert kitchen.jobs == []
     assert len(receipt.jobs) == 1

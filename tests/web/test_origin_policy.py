@@ -60,7 +60,8 @@ async def test_dns_rebinding_is_refused(make_client: Any, services: Services) ->
             json={"params": {}},
             headers={"Origin": "http://evil.example:8069"},
         )
-        assert response.status_code == 403
+        assert response.status_code == 421
+        assert response.json()["error"]["data"]["name"] == "posboxless.HostNotAllowed"
     assert services.default_printer.jobs == []  # type: ignore[union-attr]
 
 

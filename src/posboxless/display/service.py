@@ -9,12 +9,28 @@ serves it to a local display page; there is no device I/O here.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 from posboxless.device import DeviceStatus, InvalidInput
 
 MAX_HTML_CHARS = 2_000_000
+MAX_DATA_BYTES = 2_000_000
+
+
+def _encodable(data: Any) -> Any:
+    """The Odoo 18 display data is sent back as is to every ``get``: what could not be written as
+    strict JSON (a lone surrogate, NaN) would break every later answer, so it is refused here."""
+    try:
+        size = len(json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    except (ValueError, TypeError, RecursionError):
+        raise InvalidInput(
+            "The customer display data cannot be stored: it is not plain JSON text"
+        ) from None
+    if size > MAX_DATA_BYTES:
+        raise InvalidInput(f"The customer display data is larger than {MAX_DATA_BYTES} bytes")
+    return data
 
 
 class DisplayService:
@@ -61,6 +77,7 @@ class DisplayService:
             raise InvalidInput("'html' must be a string")
         if len(html) > MAX_HTML_CHARS:
             raise InvalidInput(f"'html' is longer than {MAX_HTML_CHARS} characters")
+        _encodable(html)
         return html
 
     # Odoo 12-17 ---------------------------------------------------------------------------
@@ -87,7 +104,7 @@ class DisplayService:
     def action(self, params: dict[str, Any]) -> dict[str, Any]:
         action = params.get("action")
         if action == "set":
-            self.data = params.get("data")
+            self.data = _encodable(params.get("data"))
             self._touch()
             return {"status": "updated"}
         if action == "get":

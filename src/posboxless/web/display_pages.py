@@ -8,13 +8,17 @@ whatever a receipt header contains cannot call the proxy's API.
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from posboxless.services import Services
+from posboxless.web import jsonrpc
+from posboxless.web.body import BodyTooLarge, body_limit, read_body
+
+log = logging.getLogger(__name__)
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Customer display</title>
 <style>html,body,iframe{margin:0;border:0;width:100%;height:100%;background:#fff}</style></head>
@@ -59,22 +63,34 @@ async def serialized_order(request: Request) -> Response:
     services: Services = request.app.state.posboxless.services
     display = services.display
     try:
-        payload = json.loads(await request.body() or b"{}")
-        known = int((payload.get("params") or {}).get("version", -1))
-    except (ValueError, TypeError, AttributeError):
-        known = -1
+        payload = jsonrpc.loads(await read_body(request, body_limit(request)) or b"{}")
+    except BodyTooLarge as exc:
+        log.warning("refused %s: %s", request.url.path, exc)
+        error = jsonrpc.RpcError(
+            str(exc),
+            code=jsonrpc.INVALID_REQUEST,
+            name="posboxless.RequestTooLarge",
+            arguments=[exc.limit],
+        )
+        return _json(jsonrpc.error_body(error), close=True)
+    except jsonrpc.RpcError as exc:
+        log.warning("bad request to %s: %s", request.url.path, exc.message)
+        return _json(jsonrpc.error_body(exc))
+    params = payload.get("params") if isinstance(payload, dict) else None
+    version = params.get("version", -1) if isinstance(params, dict) else -1
+    known = version if isinstance(version, int) and not isinstance(version, bool) else -1
     waited = 0.0
     while display.version == known and waited < LONG_POLL_SECONDS:
         await asyncio.sleep(0.2)
         waited += 0.2
-    return JSONResponse(
-        {
-            "jsonrpc": "2.0",
-            "id": None,
-            "result": {
-                "rendered_html": display.html,
-                "ip_from": display.owner,
-                "version": display.version,
-            },
-        }
-    )
+    result = {
+        "rendered_html": display.html,
+        "ip_from": display.owner,
+        "version": display.version,
+    }
+    return _json(jsonrpc.result_body(None, result))
+
+
+def _json(body: bytes, *, close: bool = False) -> Response:
+    headers = {"Connection": "close"} if close else None
+    return Response(body, media_type="application/json", headers=headers)

@@ -45,8 +45,9 @@ from posboxless.device import (
 )
 from posboxless.services import Services
 from posboxless.web import jsonrpc, payment_terminal
+from posboxless.web.body import BodyTooLarge, read_body
 from posboxless.web.jsonrpc import RpcError
-from posboxless.web.origin import host_name
+from posboxless.web.origin import Refusal, host_name
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,10 @@ class HwProxyApi:
             call = jsonrpc.parse_call(body, request.headers.get("content-type"))
         except RpcError as exc:
             log.warning("bad request to /hw_proxy/%s: %s", name, exc.message)
-            return _error(exc)
+            response = _error(exc)
+            if exc.name == TOO_LARGE:  # the rest of the body is not worth reading
+                response.headers["Connection"] = "close"
+            return response
         if handler is None:
             log.warning("unknown call /hw_proxy/%s", name)
             return _error(_unknown(name), call.id)
@@ -213,24 +217,10 @@ class HwProxyApi:
         return Response(jsonrpc.result_body(call.id, result), media_type="application/json")
 
     async def _read_body(self, request: Request) -> bytes:
-        limit = self.max_body_bytes
-        declared = request.headers.get("content-length")
-        too_big = RpcError(
-            f"Request body larger than {limit} bytes (server.max_body_bytes)",
-            code=jsonrpc.INVALID_REQUEST,
-            name="posboxless.RequestTooLarge",
-            arguments=[limit],
-        )
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise too_big
-        chunks = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_big
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_body(request, self.max_body_bytes)
+        except BodyTooLarge as exc:
+            raise too_large(exc) from None
 
     # Core ------------------------------------------------------------------------------------
     async def handshake(self, call: Call) -> bool:
@@ -460,6 +450,31 @@ def _answer_8_12(what: str, outcome: JobOutcome) -> str | None:
 
 def _host(request: Request) -> str:
     return host_name(request.headers.get("host", ""))
+
+
+ALLOWED_HEADERS = ("Content-Type", "X-Debug-Mode", "X-Requested-With")
+"""What Odoo's POS (8-18) sends cross-origin to /hw_proxy (declared to the origin policy)."""
+
+
+def refusal_response(refusal: Refusal) -> Response:
+    """Origin or Host refused: Odoo's error envelope, so that a POS shows the reason."""
+    error = RpcError(
+        refusal.message,
+        code=refusal.status,
+        name=refusal.name,
+        arguments=list(refusal.arguments),
+        exception_type="access_denied",
+    )
+    return Response(
+        jsonrpc.error_body(error), status_code=refusal.status, media_type="application/json"
+    )
+
+
+TOO_LARGE = "posboxless.RequestTooLarge"
+
+
+def too_large(exc: BodyTooLarge) -> RpcError:
+    return RpcError(str(exc), code=jsonrpc.INVALID_REQUEST, name=TOO_LARGE, arguments=[exc.limit])
 
 
 def _unknown(name: str) -> RpcError:

@@ -13,6 +13,8 @@ Pure functions: bytes and headers in, a call or an error out; a result or an err
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,16 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 SERVER_ERROR = 200
+
+MAX_NUMBER_CHARS = 400
+"""Longer numbers are refused while parsing: Python's int() refuses more than 4300 digits (a
+``ValueError`` json does not turn into a parse error) and nothing in the Odoo protocol needs more
+than a few dozen; JavaScript itself keeps 17 significant digits."""
+
+# A lone surrogate can only come from a \uD800-\uDFFF escape (the body is decoded strictly as
+# UTF-8 first): a cheap test on the raw bytes decides whether the parsed strings need checking.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # "id" alone does not mark an envelope: the unwrapped Odoo 18 display body has its own "id".
 _ENVELOPE_KEYS = {"jsonrpc", "method"}
@@ -62,6 +74,99 @@ def is_json_content_type(content_type: str | None) -> bool:
     return media in ("application/json", "application/json-rpc") or media.endswith("+json")
 
 
+class _Refused(ValueError):
+    def __init__(self, message: str, argument: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.argument = argument
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(
+            f"A number in the request has {len(text)} digits (at most {MAX_NUMBER_CHARS})",
+            text[:20] + "…",
+        )
+    return int(text)
+
+
+def _bounded_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(
+            f"A number in the request has {len(text)} characters (at most {MAX_NUMBER_CHARS})",
+            text[:20] + "…",
+        )
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as infinity, which JSON cannot carry back
+        raise _Refused(f"The number {text} is too large", text)
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise _Refused(f"{text} is not a JSON number (JSON has no NaN or Infinity)", text)
+
+
+def _has_lone_surrogate(payload: Any) -> bool:
+    # Iterative: the parser already bounds the nesting, recursion here would not add a limit.
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def loads(body: bytes) -> Any:
+    """Parse JSON the way every posboxless front-end must: UTF-8 only, numbers bounded, no
+    NaN/Infinity, no lone UTF-16 surrogate (it could be neither stored nor sent back as UTF-8).
+    Raises ``RpcError`` (``posboxless.ParseError``) with a plain explanation."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RpcError(
+            "The request body is not UTF-8 text", code=PARSE_ERROR, name="posboxless.ParseError"
+        ) from None
+    try:
+        payload = json.loads(
+            text,
+            parse_int=_bounded_int,
+            parse_float=_bounded_float,
+            parse_constant=_no_constant,
+        )
+    except _Refused as exc:
+        raise RpcError(
+            exc.message,
+            code=PARSE_ERROR,
+            name="posboxless.ParseError",
+            arguments=[exc.message, exc.argument],
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise RpcError(
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}",
+            code=PARSE_ERROR,
+            name="posboxless.ParseError",
+            arguments=[exc.msg, exc.lineno, exc.colno],
+        ) from None
+    except RecursionError:
+        raise RpcError(
+            "The request body is nested too deeply", code=PARSE_ERROR, name="posboxless.ParseError"
+        ) from None
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(payload):
+        raise RpcError(
+            "The request contains a lone UTF-16 surrogate (such as \\ud800), which is not text",
+            code=PARSE_ERROR,
+            name="posboxless.ParseError",
+        )
+    return payload
+
+
 def parse_call(body: bytes, content_type: str | None) -> RpcCall:
     """Read one JSON-RPC call; raise ``RpcError`` with a plain explanation otherwise."""
     if not is_json_content_type(content_type):
@@ -78,24 +183,7 @@ def parse_call(body: bytes, content_type: str | None) -> RpcCall:
             code=INVALID_REQUEST,
             name="posboxless.InvalidRequest",
         )
-    try:
-        payload = json.loads(body)
-    except UnicodeDecodeError:
-        raise RpcError(
-            "The request body is not UTF-8 text", code=PARSE_ERROR, name="posboxless.ParseError"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise RpcError(
-            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} "
-            f"column {exc.colno}",
-            code=PARSE_ERROR,
-            name="posboxless.ParseError",
-            arguments=[exc.msg, exc.lineno, exc.colno],
-        ) from None
-    except RecursionError:
-        raise RpcError(
-            "The request body is nested too deeply", code=PARSE_ERROR, name="posboxless.ParseError"
-        ) from None
+    payload = loads(body)
     if not isinstance(payload, dict):
         raise RpcError(
             f"Expected a JSON object, got a JSON {type(payload).__name__}",
@@ -121,17 +209,44 @@ def parse_call(body: bytes, content_type: str | None) -> RpcCall:
     return RpcCall(id=request_id, params=params)
 
 
-def _dump(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+def dumps(payload: Any) -> bytes:
+    """Strict JSON as UTF-8; raises ``ValueError`` (or ``UnicodeEncodeError``, a subclass) rather
+    than write what a browser's ``JSON.parse`` would refuse."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def _dump_error(payload: dict[str, Any]) -> bytes:
+    try:
+        return dumps(payload)
+    except (ValueError, TypeError):
+        pass
+    # Something the client sent made it into the id or the arguments: answer without them rather
+    # than not at all (the message is ours; a stray surrogate in it becomes "?").
+    data = payload["error"]["data"]
+    error = {**payload["error"], "data": {**data, "arguments": [str(data["message"])]}}
+    text = json.dumps({**payload, "id": None, "error": error}, ensure_ascii=False, default=str)
+    return text.encode("utf-8", "replace")
 
 
 def result_body(request_id: Any, result: Any) -> bytes:
-    return _dump({"jsonrpc": "2.0", "id": request_id, "result": result})
+    try:
+        return dumps({"jsonrpc": "2.0", "id": request_id, "result": result})
+    except (ValueError, TypeError) as exc:
+        return error_body(
+            RpcError(
+                f"posboxless could not encode its answer as JSON: {exc}",
+                name="posboxless.InternalError",
+                exception_type="internal_error",
+            ),
+            request_id,
+        )
 
 
 def error_body(error: RpcError, request_id: Any = None) -> bytes:
     rid = request_id if request_id is not None else error.request_id
-    return _dump(
+    return _dump_error(
         {
             "jsonrpc": "2.0",
             "id": rid,

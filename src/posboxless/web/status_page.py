@@ -26,6 +26,7 @@ from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, Prin
 from posboxless.ops.diagnostics import last_receipt_image, may_act, snapshot
 from posboxless.terminal.actions import ACTIONS as TERMINAL_ACTIONS
 from posboxless.web.proxy_state import proxy_state_lines
+from posboxless.web.body import read_body
 
 if TYPE_CHECKING:
     from posboxless.app import AppState
@@ -153,9 +154,8 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _params(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_ACTION_BODY:
-        raise InvalidInput("The request is too large")
+    # Over the limit, BodyTooLarge reaches the last-resort middleware: the /hw_proxy error.
+    body = await read_body(request, MAX_ACTION_BODY)
     try:
         params = json.loads(body or b"{}")
     except ValueError:
