@@ -25,8 +25,8 @@ from posboxless import __version__
 from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
 from posboxless.ops.diagnostics import last_receipt_image, may_act, snapshot
 from posboxless.terminal.actions import ACTIONS as TERMINAL_ACTIONS
-from posboxless.web.proxy_state import proxy_state_lines
 from posboxless.web.body import read_body
+from posboxless.web.proxy_state import proxy_state_lines
 
 if TYPE_CHECKING:
     from posboxless.app import AppState
