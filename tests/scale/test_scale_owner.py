@@ -3,6 +3,7 @@ posboxless owns is held exclusively; the udev rules and doctor follow the config
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import shutil
@@ -84,3 +85,29 @@ def test_a_scale_port_held_by_posboxless_cannot_be_opened_by_the_cashier() -> No
     finally:
         transport.close()
         os.close(master)
+
+
+async def test_a_scale_port_held_by_another_program_is_explained(tmp_path: Path) -> None:
+    from posboxless.scale.config import ScaleConfig
+    from posboxless.scale.factory import build_service
+    from posboxless.transports.base import TransportError
+
+    class Busy(SerialTransport):
+        def open(self) -> None:
+            raise TransportError(f"Cannot open {self.port}: in use by another program")
+
+    port = tmp_path / "ttyACM0"
+    port.write_text("")
+    service = build_service(ScaleConfig(port=str(port)))
+    service._transport_factory = Busy  # type: ignore[assignment]
+    await service.start()
+    try:
+        for _ in range(500):
+            message = service.status().messages[0]
+            if "in use" in message:
+                break
+            await asyncio.sleep(0.01)
+        assert "Web Serial" in message and "doctor" in message
+        assert service.status().status == "disconnected"
+    finally:
+        await service.stop()

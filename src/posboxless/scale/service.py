@@ -437,6 +437,11 @@ class SerialScaleService:
             message = str(exc)
             if "Invalid argument" in message:
                 message = f"{port} refuses the line settings {self.settings}: {message}"
+            elif "in use by another program" in message:
+                message += (
+                    " (a browser reading the scale over Web Serial? sudo posboxless doctor "
+                    'names the program; [scale] owner = "browser" leaves the scale to it)'
+                )
             self._set_status("disconnected", message)
             return False
         self.port = port
