@@ -39,6 +39,7 @@ pytestmark = pytest.mark.browser
 
 POS_PAGE = """<!doctype html><html><body><pre id="result">running</pre><script>
 const proxy = new URL(location).searchParams.get("proxy");
+const space = new URL(location).searchParams.get("space") || "local";  // 19.0: always local
 function rpc(name, params) {  // as @web/core/network/rpc: XHR, no targetAddressSpace
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -52,7 +53,7 @@ function rpc(name, params) {  // as @web/core/network/rpc: XHR, no targetAddress
 (async () => {
   const out = {};
   try {
-    const hello = await fetch(proxy + "/hw_proxy/hello", {targetAddressSpace: "local"});
+    const hello = await fetch(proxy + "/hw_proxy/hello", {targetAddressSpace: space});
     out.hello = hello.ok;
     out.handshake = await rpc("handshake", {});
     out.status = await rpc("status_json", {});
@@ -68,6 +69,20 @@ def pos_site() -> Starlette:
         return HTMLResponse(POS_PAGE)
 
     return Starlette(routes=[Route("/pos", page)])
+
+
+class SeenOrigins:
+    """Records the Origin of every request that reached the proxy, refused or not."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.origins: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            self.origins.append(headers.get(b"origin", b"").decode())
+        await self.app(scope, receive, send)
 
 
 def _mount_namespaces_work() -> bool:
@@ -97,10 +112,10 @@ def chromium_with_policy(tmp_path: Path, policy: dict[str, Any]) -> str:
     return str(launcher)
 
 
-def run_page(browser: Any, site: str, proxy: str) -> dict[str, Any]:
+def run_page(browser: Any, site: str, proxy: str, space: str = "local") -> dict[str, Any]:
     page = browser.new_page()
     try:
-        page.goto(f"{site}/pos?proxy={proxy}")
+        page.goto(f"{site}/pos?proxy={proxy}&space={space}")
         page.wait_for_function(
             "document.getElementById('result').textContent !== 'running'", timeout=30000
         )
@@ -136,10 +151,12 @@ def till(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )
         app = create_app(config, services)
         gate = LnaGate(app, "127.0.0.2", 0, config.server.allowed_origins)
-        lna = stack.enter_context(live_server(gate, host="127.0.0.2"))
+        seen = SeenOrigins(gate)
+        lna = stack.enter_context(live_server(seen, host="127.0.0.2"))
         port = int(lna.rsplit(":", 1)[1])
         gate.hosts = host_values("127.0.0.2", port)  # the port is known only once bound
-        loopback = stack.enter_context(live_server(app, host="127.0.0.1"))
+        seen_loopback = SeenOrigins(app)
+        loopback = stack.enter_context(live_server(seen_loopback, host="127.0.0.1"))
 
         # What install --browser-policies writes for this till, plus what the test needs: the
         # two https sites are on loopback, and must count as public as a real Odoo would.
@@ -162,6 +179,8 @@ def till(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     "lna": lna,
                     "loopback": loopback,
                     "printer": printer,
+                    "seen": seen.origins,
+                    "seen_loopback": seen_loopback.origins,
                 }
             finally:
                 browser.close()
@@ -186,9 +205,27 @@ def test_odoo_19_0_lna_reaches_the_lna_listener_and_a_foreign_origin_does_not(
     refused = run_page(browser, till["foreign"], till["lna"])
     assert "error" in refused and "hello" not in refused, refused
     assert len(printer.jobs) == 1
+    # Chromium stopped it before sending: the proxy never saw that origin.
+    assert till["site"] in till["seen"]
+    assert till["foreign"] not in till["seen"]
 
 
 def test_odoo_19_0_lna_fails_on_127_0_0_1_as_reported(till: dict[str, Any]) -> None:
     """The issue itself: 19.0 tags the probe ``local``, the proxy on 127.0.0.1 is loopback."""
     result = run_page(till["browser"], till["site"], till["loopback"])
     assert "error" in result and "hello" not in result, result
+
+
+def test_later_19_and_20_reach_localhost_without_a_prompt(till: dict[str, Any]) -> None:
+    """Builds after 2026-02-27 tag localhost/127.0.0.1 as loopback: the main listener works, and
+    the allow-list policy spares the cashier Chrome's permission prompt."""
+    printer = till["printer"]
+    printer.jobs.clear()
+    result = run_page(till["browser"], till["site"], till["loopback"], space="loopback")
+    assert result.get("error") is None, result
+    assert result["hello"] is True and result["cashbox"] is True
+    assert len(printer.jobs) == 1
+    refused = run_page(till["browser"], till["foreign"], till["loopback"], space="loopback")
+    assert "error" in refused and "hello" not in refused, refused
+    assert len(printer.jobs) == 1
+    assert till["foreign"] not in till["seen_loopback"]
