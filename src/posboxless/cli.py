@@ -54,7 +54,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         "--simulate",
         action="store_true",
         default=None,
-        help="use simulated printer, scale and scanner instead of the configured devices",
+        help="use simulated printer, scale, scanner and payment terminal instead of the "
+        "configured devices",
     )
     p.add_argument(
         "--allowed-origin",
@@ -243,6 +244,7 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"printers: {', '.join(p.name for p in config.printers) or 'none'}")
     print(f"scale: {'yes' if config.scale else 'none'}")
     print(f"scanners: {', '.join(sc.name for sc in config.scanners) or 'none'}")
+    print(f"payment terminals: {', '.join(t.name for t in config.terminals) or 'none'}")
     for line in describe_grab(config.scanners):
         print(line)
     print(f"simulated devices: {'yes' if config.simulate else 'no'}")

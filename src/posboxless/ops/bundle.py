@@ -38,6 +38,7 @@ from posboxless.ops.print_journal import summarise_journals
 from posboxless.ops.redact import redact_toml, redact_values
 from posboxless.ops.running import URL_HELP, RunningProxy, asker
 from posboxless.ops.system import command_output
+from posboxless.terminal.journal import export_journals
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,7 @@ def collect(config_path: Path | None, sources: Sources) -> dict[str, bytes]:
         "status.json": as_json(_status(config, sources)),
         "diagnostics.json": as_json(diagnostics),
         "print_journal.json": as_json(summarise_journals(data_dir)),
+        "payment_journal.json": as_json(export_journals(data_dir)),
         "versions.json": as_json(sources.versions()),
         "doctor.json": as_json([r.as_json() for r in checks]),
     }

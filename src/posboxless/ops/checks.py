@@ -25,6 +25,7 @@ from posboxless.ops.results import CheckResult, fail, ok, warn
 from posboxless.ops.running import RunningProxy, find_running, unit_config_path
 from posboxless.ops.scale_owner_check import check_scale_owner
 from posboxless.settings import ConfigError
+from posboxless.terminal.config import KNOWN_USB_IDS, TerminalConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -358,22 +359,6 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                     "Plug the scale in and switch it on; lsusb lists what is seen.",
                 )
             )
-    for terminal in config.terminals:
-        name = f"payment terminal '{terminal.name}'"
-        if terminal.port and not _is_url(terminal.port):
-            results.append(_node_check(name, terminal.port, probe, who))
-        elif terminal.usb:
-            vid, pid = terminal.usb
-            if _usb_present(probe, vid, pid):
-                results.append(ok(name, f"USB device {vid:04x}:{pid:04x} is plugged in."))
-            else:
-                results.append(
-                    fail(
-                        name,
-                        f"No USB device {vid:04x}:{pid:04x} is plugged in.",
-                        "Plug the terminal's base in and switch it on; lsusb lists what is seen.",
-                    )
-                )
     for scanner in config.scanners:
         if scanner.device:
             # Keyboard-wedge scanners are only read (and grabbed).
@@ -381,7 +366,29 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
             results.append(
                 _node_check(f"scanner '{scanner.name}'", scanner.device, probe, who, write)
             )
+    for terminal in config.terminals:
+        results.append(_terminal_check(terminal, probe, who))
     return results or [ok("devices", "Devices are found automatically (none named).")]
+
+
+def _terminal_check(terminal: TerminalConfig, probe: Probe, who: Identity) -> CheckResult:
+    name = f"payment terminal '{terminal.name}'"
+    if terminal.port and not _is_url(terminal.port):
+        return _node_check(name, terminal.port, probe, who)
+    if terminal.port:
+        return ok(name, f"{terminal.port} is a pyserial URL (not checked).")
+    wanted = (terminal.usb,) if terminal.usb else KNOWN_USB_IDS
+    for vid, pid in wanted:
+        if _usb_present(probe, vid, pid):
+            return ok(name, f"USB device {vid:04x}:{pid:04x} (Telium) is plugged in.")
+    ids = ", ".join(f"{v:04x}:{p:04x}" for v, p in wanted)
+    return fail(
+        name,
+        f"No payment terminal on USB ({ids}).",
+        "Plug the terminal in and switch it on (lsusb lists what is seen); for an RS-232 "
+        'terminal set payment_terminal.port and serial_settings = "9600 7E1". On the '
+        "terminal, enable the cash-register (caisse) link in Telium Manager.",
+    )
 
 
 def _is_url(port: str) -> bool:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from posboxless import __version__, logs
 from posboxless.device import PrinterService
+from posboxless.terminal.service import unknown_payments
 from posboxless.web.origin import host_name
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ _FIXES = {
     "scale": "Switch the scale on and check its cable; the POS cannot weigh until it answers.",
     "scanner": "Plug the scanner in and check the message above; keyboard-mode scanners are "
     "found by themselves.",
+    "payment_terminal": "Switch the payment terminal on, check its cable, and that its "
+    "cash-register (caisse) link is enabled.",
 }
 _GOOD_JOB_STATES = ("queued", "printing", "done")
 
@@ -238,6 +241,7 @@ def alerts(
 ) -> list[dict[str, str]]:
     """The banners at the top of the page: what does not work, with the fix in plain words."""
     found = _device_alerts(state, devices) + _job_alerts(state, devices, printers)
+    found += [_alert("bad", title, fix) for title, fix in unknown_payments(devices)]
     found += _certificate_alerts(state)
     for warning in state.warnings():
         found.append(_alert("warn", warning))

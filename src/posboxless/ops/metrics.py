@@ -37,6 +37,10 @@ PRINT_OUTCOMES = {
     "expired": ("expired",),
 }
 SCAN_COUNTERS = ("barcodes", "scans")
+PAYMENT_OUTCOMES = (
+    "accepted", "refused", "not_verified", "not_sent", "unknown", "settled_accepted",
+    "settled_refused", "refused_busy", "refused_unavailable", "invalid_request",
+)  # fmt: skip
 READING_COUNTERS = ("readings",)
 
 
@@ -99,6 +103,12 @@ class DeviceCollector(Collector):
             "posboxless_scale_readings", "Weights read from the scale", labels=["name"]
         )
         scans = CounterMetricFamily("posboxless_scans", "Barcodes scanned", labels=["name"])
+        payments = CounterMetricFamily(
+            "posboxless_payment_transactions",
+            "Card payments by outcome (unknown: check the terminal; settled_*: settled by hand; "
+            "refused_busy/invalid_request: refused before anything reached the terminal)",
+            labels=["terminal", "outcome"],
+        )
         last_ok = GaugeMetricFamily(
             "posboxless_device_last_ok_timestamp_seconds",
             "When the device last worked (Unix time)",
@@ -135,7 +145,10 @@ class DeviceCollector(Collector):
                 self._weight(device, weight)
             elif kind == "scanner":
                 scans.add_metric([name], sum(counters.get(k, 0) for k in SCAN_COUNTERS))
-        yield from (up, state, events, jobs, queue, weight, readings, scans, last_ok)
+            elif kind == "payment_terminal":
+                for outcome in PAYMENT_OUTCOMES:
+                    payments.add_metric([name, outcome], counters.get(outcome, 0))
+        yield from (up, state, events, jobs, queue, weight, readings, scans, last_ok, payments)
         scrape = GaugeMetricFamily(
             "posboxless_device_scrape_errors", "Devices whose state could not be read"
         )

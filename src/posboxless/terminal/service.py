@@ -619,3 +619,23 @@ def public_view(tx: Transaction) -> dict[str, Any]:
         "card": tx.card,
         "resolved_by": tx.resolved_by,
     }
+
+
+def unknown_payments(devices: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Banners for the diagnostics page: each payment whose outcome is unknown, with what to do
+    (``devices``: the page's device entries, with their ``details``)."""
+    banners = []
+    for device in devices:
+        if device.get("kind") != TeliumTerminalService.kind:
+            continue
+        for tx in (device.get("details") or {}).get("transactions", []):
+            if tx.get("outcome") == "unknown":
+                banners.append(
+                    (
+                        f"Payment of {tx['amount']} on terminal '{device['name']}' "
+                        f"(order {tx.get('order_id') or '?'}): {tx['details']}",
+                        "Read the terminal's ticket or its last transactions, then press "
+                        "'Ticket says paid' or 'Not paid' below; the POS takes that answer.",
+                    )
+                )
+    return banners
