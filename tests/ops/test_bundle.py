@@ -96,6 +96,7 @@ def test_bundle_holds_everything_and_no_secret(tmp_path: Path, proxy_port: int) 
         "status.json",
         "diagnostics.json",
         "print_journal.json",
+        "payment_journal.json",
         "versions.json",
         "doctor.json",
         "manifest.json",

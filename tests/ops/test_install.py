@@ -262,7 +262,7 @@ def test_template_device_examples_are_valid_configuration() -> None:
     from posboxless.ops.config_file import render_config
 
     text = render_config()
-    example = re.compile(r"^# (\[\[?[a-z]+\]\]?(\s+#.*)?|[a-z_]+ = .*)$")
+    example = re.compile(r"^# (\[\[?[a-z_]+\]\]?(\s+#.*)?|[a-z_]+ = .*)$")
     uncommented = "\n".join(line[2:] if example.match(line) else line for line in text.splitlines())
     config = check_config_text(uncommented)
     assert [p.name for p in config.printers] == ["receipt", "kitchen", "bar", "counter"]
@@ -270,6 +270,8 @@ def test_template_device_examples_are_valid_configuration() -> None:
     assert config.scale is not None and config.scale.usb == (0x0EB8, 0x2200)
     assert [s.name for s in config.scanners] == ["front", "handheld"]
     assert config.scanners[1].type == "serial"
+    assert [t.name for t in config.terminals] == ["terminal"]
+    assert config.terminals[0].currencies == ("EUR",)
     # Every key of [server] is explained in the template.
     from dataclasses import fields
 
