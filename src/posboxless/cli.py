@@ -123,9 +123,12 @@ def _add_ops(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "doctor",
         help="check this machine and say what to fix",
-        description="Check permissions and groups, device nodes, ModemManager, ports, the "
-        "certificate and the configuration. Prints what to do for each problem; exits non-zero "
-        "when something is wrong.",
+        description="Check permissions and groups, the device of every printer, scale, scanner "
+        "and payment terminal, two devices on one port, ModemManager, ports, the certificate and "
+        "the configuration, and what the running proxy reports about its devices. Without "
+        "--config, the configuration and data directory of the proxy that runs are checked (the "
+        "installed unit's, or the ones it reports on its port). Prints what to do for each "
+        "problem; exits non-zero when something is wrong.",
     )
     _config_argument(p)
     doctor.add_arguments(p)
@@ -135,7 +138,10 @@ def _add_ops(sub: argparse._SubParsersAction) -> None:
         "support-bundle",
         help="collect configuration (redacted), logs, status and versions into one archive",
         description="Write one .tar.gz archive for remote support: configuration with secrets "
-        "redacted, recent logs, live status, print journal summary, doctor results and versions.",
+        "redacted, recent logs (the running proxy's own, read over its loopback API, and the "
+        "journal), live status and full diagnostics (devices, queues, weight, warnings, clients), "
+        "print journal summary, doctor results and versions. It looks at the proxy that runs, "
+        "with its configuration and data directory.",
     )
     _config_argument(p)
     bundle.add_arguments(p)
