@@ -70,7 +70,7 @@ def img(payload: bytes | str, mime: str = "image/png") -> str:
         (img(png_header_only(100_000, 100_000)), "too large"),
         (img(png_header_only(8000, 6000)), "too large"),
         (img("%%%not-base64%%%"), "not valid base64"),
-        (img(b"GIF89a but not really"), "not an image"),
+        (img(b"GIF89a but not really"), "a GIF file; only JPEG and PNG images are accepted"),
         (img(b"plain text"), "not an image"),
         (img(""), "empty"),
     ],

@@ -87,7 +87,7 @@ def test_tall_receipt_is_banded() -> None:
     assert decode(data).images[0].height == 3000
 
 
-def png_header_only(width: int, height: int) -> bytes:
+def png_header_only(width: int, height: int, depth: int = 1, colour: int = 0) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (
             struct.pack(">I", len(body))
@@ -96,7 +96,7 @@ def png_header_only(width: int, height: int) -> bytes:
             + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
         )
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1000)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
@@ -207,3 +207,79 @@ def test_wider_images_are_shrunk_to_58mm() -> None:
     data = encoded(odoo_like_receipt(), "PNG")
     doc = decode(render_image_bytes(data, get_profile("generic-58")).data)
     assert doc.images[0].size == (384, 315)
+
+
+# -- formats: only what Odoo sends, nothing that starts another program ----------------------------
+
+EPS = (
+    b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n"
+    b"{ } loop\nshowpage\n%%EOF\n"  # would spin Ghostscript for ever
+)
+
+
+def hostile_formats() -> list[tuple[str, bytes]]:
+    picture = receipt(64, 64)
+    payloads = [
+        ("PostScript/EPS", EPS),
+        ("PostScript/EPS", b"%!PS-Adobe-3.0\n{ } loop\n"),
+        ("EPS", b"\xc5\xd0\xd3\xc6" + b"\x00" * 28 + EPS),  # DOS EPS binary header
+        ("TIFF", encoded(picture, "TIFF")),
+        ("WebP", encoded(picture, "WEBP")),
+        ("ICO", encoded(picture, "ICO")),
+        ("GIF", encoded(picture, "GIF")),
+        ("BMP", encoded(picture, "BMP")),
+        ("PDF", encoded(picture, "PDF")),
+    ]
+    return payloads
+
+
+@pytest.mark.parametrize(("kind", "payload"), hostile_formats(), ids=lambda v: str(v)[:12])
+def test_only_jpeg_and_png_are_opened(
+    kind: str, payload: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    def no_programs(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"an external program was started: {args}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_programs)
+    with pytest.raises(InvalidInput) as info:
+        render_image_bytes(payload, T20)
+    assert str(info.value) == (
+        f"The receipt image is a {kind} file; only JPEG and PNG images are accepted."
+    )
+
+
+def test_decoded_memory_is_checked_before_decoding() -> None:
+    # 6300 x 6300 16-bit RGBA: under the pixel limit, but 151 MB once decoded. The IDAT is
+    # garbage: a decode would fail as "damaged"; the budget refuses it first.
+    hostile = png_header_only(6300, 6300, depth=16, colour=6)
+    with pytest.raises(InvalidInput, match=r"too large to decode: 6300x6300 RGBA .* 151 MB"):
+        render_image_bytes(hostile, T20)
+    # The same pixels as greyscale fit: the budget counts decoded bytes, not pixels alone.
+    with pytest.raises(InvalidInput, match="damaged"):
+        render_image_bytes(png_header_only(6300, 6300, depth=8, colour=0), T20)
+
+
+def test_wide_jpeg_is_reduced_on_decode_to_fit_the_budget() -> None:
+    # 8000 x 1600 colour: 51 MB as RGB, but decoded straight to greyscale at 1/8 scale.
+    wide = receipt(8000, 1600)
+    data = render_image_bytes(encoded(wide), T20).data
+    image = decode(data).images[0]
+    assert image.width == T20.width_dots and image.getpixel((10, 10)) == 0
+
+
+def test_sixteen_bit_grey_png_keeps_its_shades() -> None:
+    image = Image.new("I;16", (512, 64), 65535)
+    image.paste(0, (0, 0, 256, 64))  # left half black
+    doc = decode(render_image_bytes(encoded(image, "PNG"), get_profile("TM-T88V")).data)
+    assert doc.images[0].getpixel((100, 30)) == 0 and doc.images[0].getpixel((400, 30)) == 255
+
+
+def test_palette_png_transparency_is_white_paper() -> None:
+    image = Image.new("P", (512, 64), 0)
+    image.putpalette([0, 0, 0, 0, 0, 0])
+    image.paste(1, (0, 0, 256, 64))
+    image.info["transparency"] = 0  # colour 0 (right half) is transparent
+    doc = decode(render_image_bytes(encoded(image, "PNG"), get_profile("TM-T88V")).data)
+    assert doc.images[0].getpixel((100, 30)) == 0 and doc.images[0].getpixel((400, 30)) == 255

@@ -211,6 +211,9 @@ async def test_invalid_input_is_refused_and_nothing_queued(service: EscPosPrinte
         await service.submit_image_receipt("not base64 !!!")
     with pytest.raises(InvalidInput):
         await service.submit_image_receipt(base64.b64encode(b"not an image").decode())
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n{ } loop\n"
+    with pytest.raises(InvalidInput, match="only JPEG and PNG images are accepted"):
+        await service.submit_image_receipt(base64.b64encode(eps).decode())
     assert service.journal() == []
 
 

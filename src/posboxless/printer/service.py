@@ -17,6 +17,8 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,10 @@ DEFAULT_MAX_PIXELS = 4096 * 20000
 RETRY_WINDOW = 300.0
 """Seconds during which a resent job identical to one answered "not confirmed yet" is taken as a
 retry of it (it joins that job instead of printing a second copy)."""
+_IMAGE_RENDERING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-render")
+"""Image receipts are rendered one at a time (decoding is where the memory goes; see
+``image_loading``) and wait for their turn here, not in the default executor that the queue and
+the other devices use."""
 
 
 class EscPosPrinterService:
@@ -170,6 +176,7 @@ class EscPosPrinterService:
             lambda b64, p: render_image_receipt(b64, p, max_pixels=DEFAULT_MAX_PIXELS),
             image_base64,
             self.profile,
+            executor=_IMAGE_RENDERING,
         )
         return await self.submit_job(JobKind.IMAGE, job.data, source=source)
 
@@ -438,8 +445,16 @@ class EscPosPrinterService:
         log.warning("printer %s: rejected a job: %s", self.name, message)
         return InvalidInput(message, reason="invalid")
 
-    async def _render(self, render: Callable[[Any, PrinterProfile], Any], *args: Any) -> Any:
+    async def _render(
+        self,
+        render: Callable[[Any, PrinterProfile], Any],
+        *args: Any,
+        executor: Executor | None = None,
+    ) -> Any:
         try:
+            if executor is not None:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(executor, partial(render, *args))
             return await asyncio.to_thread(render, *args)
         except InvalidInput as exc:
             log.warning("printer %s: rejected a job: %s", self.name, exc)

@@ -12,9 +12,12 @@ from posboxless.printer.escpos.image_loading import (
     DEFAULT_MAX_PIXELS,
     decode_base64,
     open_image,
+    release_freed_memory,
 )
 from posboxless.printer.escpos.job import RenderedJob, job_prologue
 from posboxless.printer.escpos.raster import encode_bitmap, receipt_bitmap
+
+_TRIM_AFTER_PIXELS = 4_000_000
 
 if TYPE_CHECKING:
     from posboxless.printer.profiles import PrinterProfile
@@ -39,11 +42,16 @@ def render_image_bytes(
     picture = open_image(
         image, max_pixels=max_pixels, what="receipt image", draft_width=profile.width_dots
     )
+    pixels = picture.width * picture.height
     bitmap = receipt_bitmap(picture, profile.width_dots, profile.scale_images)
+    del picture
     data = (
         job_prologue(profile)
         + encoder.align("center")
         + encode_bitmap(bitmap, profile.image_method)
         + encoder.cut(profile.cut)
     )
+    del bitmap
+    if pixels >= _TRIM_AFTER_PIXELS:
+        release_freed_memory()  # the intermediate planes of a long receipt
     return RenderedJob(data=data, kind="receipt")
