@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 ORIGIN = "https://shop.example.com"
 
@@ -51,3 +52,19 @@ def test_serve_starts_the_lna_listener(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_check_config_names_the_lna_address_and_the_scale_owner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posboxless.cli import main
+
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[server]\nlna_address = "127.0.0.2"\nallowed_origins = ["{ORIGIN}"]\n'
+        f'data_dir = "{tmp_path}"\n[scale]\nowner = "browser"\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "Local Network Access address: 127.0.0.2 http 8069 (POS API only)" in out
+    assert "scale: read by the browser" in out

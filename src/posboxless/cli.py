@@ -245,10 +245,15 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"configuration: {target.path or 'built-in defaults'}")
     s = config.server
     print(f"listen: {s.host} http {s.http_port} https {s.https_port or 'off'}")
+    if s.lna_address:
+        print(f"Local Network Access address: {s.lna_address} http {s.http_port} (POS API only)")
     print(f"data directory: {target.data_dir}")
     print(f"allowed origins: {', '.join(s.allowed_origins) or 'ANY (warning)'}")
     print(f"printers: {', '.join(p.name for p in config.printers) or 'none'}")
-    print(f"scale: {'yes' if config.scale else 'none'}")
+    scale = config.scale
+    print(
+        f"scale: {('read by the browser' if scale.browser_owned else 'yes') if scale else 'none'}"
+    )
     print(f"scanners: {', '.join(sc.name for sc in config.scanners) or 'none'}")
     print(f"payment terminals: {', '.join(t.name for t in config.terminals) or 'none'}")
     for line in describe_grab(config.scanners):
