@@ -78,3 +78,24 @@ def test_doctor_on_a_browser_owned_scale(fake_root: Path) -> None:
     inst.install(inst.InstallOptions(root=fake_root, command=[POSBOXLESS]), lambda c: None)
     [result] = check_scale_owner(config, _probe(fake_root))
     assert result.level == "ok" and "left to the browser" in result.message
+
+
+def test_a_running_proxy_with_a_browser_owned_scale_is_not_a_warning(tmp_path: Path) -> None:
+    from posboxless.ops.checks import check_running_devices
+    from posboxless.ops.running import RunningProxy
+
+    def device(owner: str) -> dict[str, object]:
+        return {
+            "kind": "scale",
+            "name": "scale",
+            "status": "disconnected",
+            "messages": ["The scale is read by the browser"],
+            "details": {"owner": owner},
+        }
+
+    for owner, level in (("browser", "ok"), ("posboxless", "warn")):
+        running = RunningProxy(
+            "http://localhost:8069", None, tmp_path, {"devices": [device(owner)]}
+        )
+        [result] = check_running_devices(running)
+        assert result.level == level
