@@ -15,6 +15,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -448,3 +449,29 @@ async def test_paper_end_at_confirmation_on_serial_reprints_once_ready(tmp_path:
         simulator.stop()
     assert entry["state"] == "done" and entry["interrupted"]
     assert ends(bytes(simulator.printer.received)) == [1, 1]
+
+
+async def test_printer_that_ignores_patterns_inside_images_prints_once(tmp_path: Path) -> None:
+    # Some printers only look for real-time commands between commands: the count comes out
+    # short. A fresh query answered alone proves the job was read: printed once, not reprinted.
+    simulator = TcpPrinterSimulator().start()
+    simulator.printer.answers_inside_images = False
+    settings = replace(FAST, confirm_timeout=0.5)
+    config = PrinterConfig(name="receipt", host=(simulator.host, simulator.port))
+    transport = TcpTransport(simulator.host, simulator.port)
+    svc = EscPosPrinterService(config, transport, tmp_path, settings=settings)
+    await svc.start()
+    try:
+        job = await svc.submit_image_receipt(query_image(3))
+        await until(lambda: pending(svc) == 0)
+        data = job_bytes(svc, job)
+        entry = svc.journal()[0]
+        counters = svc.details()["counters"]
+    finally:
+        await svc.stop()
+        simulator.stop()
+    assert count_status_queries(data) == 6
+    assert bytes(simulator.printer.received).count(data) == 1
+    assert REPRINT_INTERRUPTED not in simulator.printer.received
+    assert entry["state"] == "done" and not entry["interrupted"] and entry["attempts"] == 1
+    assert counters["short_answers"] == 1

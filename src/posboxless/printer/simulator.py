@@ -75,6 +75,8 @@ class SimulatedPrinter:
         self.drop_after_image_queries: int | None = None
         """Fault: after answering this many more DLE EOT patterns inside raster data, take no
         more bytes and ask the front end to drop the line (one shot)."""
+        self.answers_inside_images = True
+        """False: a printer that does not look for real-time commands inside raster data."""
         self.drop_requested = False
         self.image_queries = 0
         """DLE EOT patterns answered so far that were inside raster data."""
@@ -146,9 +148,12 @@ class SimulatedPrinter:
                 self._query_pos = found + 2
                 continue
             self._query_pos = found + 3
+            inside_image = any(start <= found < end for start, end in self._raster_spans)
+            if inside_image and not self.answers_inside_images:
+                continue
             self.status_queries += 1
             answers.append(self.status_byte(n))
-            if any(start <= found < end for start, end in self._raster_spans):
+            if inside_image:
                 self.image_queries += 1
                 if self.drop_after_image_queries is not None:
                     self.drop_after_image_queries -= 1

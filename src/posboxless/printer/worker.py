@@ -40,8 +40,13 @@ took its bytes, and the journal says so only in that sense.
 Assumption (Epson's documented behaviour, shared by the simulator): every ``10 04 n`` with
 n = 1..4 is answered with one byte; a ``10 04`` followed by another byte is not a query and that
 byte is scanned again. A printer that ignores patterns inside image data answers fewer than
-counted: its image jobs time out and are reprinted (logged with the counts), never marked done
-early.
+counted and then goes quiet: after ``confirm_timeout`` of silence the worker sends a fresh
+``DLE EOT 1..4`` and takes the job as read only if exactly four answers come back followed by
+``status_timeout`` of silence (a printer still reading the job would still be answering); no
+answer, or more answers, means "not confirmed" (reprint). That path is logged and counted
+(``short_answers``). A printer answering *more* patterns than counted (none is known) would
+reach the count early; the answers still arriving after the count are drained, logged and
+counted (``unexpected_answers``) so that such a printer is noticed.
 """
 
 from __future__ import annotations
@@ -297,10 +302,13 @@ class PrinterWorker:
         self.transport.write(stream)
         answers = self._read_answers(expected, self.settings.confirm_timeout)
         if len(answers) < expected:
-            raise TransportError(
-                f"Printer at {self.transport.description} did not confirm job {job_id} "
-                f"({len(answers)} of {expected} status answers)"
-            )
+            fresh = self._confirm_short(job_id, len(answers), expected)
+            if fresh is None:
+                raise TransportError(
+                    f"Printer at {self.transport.description} did not confirm job {job_id} "
+                    f"({len(answers)} of {expected} status answers)"
+                )
+            answers = fresh
         surplus = self._drain()
         if surplus:
             self._count("unexpected_answers")
@@ -346,6 +354,34 @@ class PrinterWorker:
             job_id,
             held,
         )
+
+    def _confirm_short(self, job_id: int, got: int, expected: int) -> list[int] | None:
+        """The printer went quiet short of the count: it may be stuck (buffer full, power lost)
+        or be one that ignores query patterns inside image data. Ask again: a printer that
+        reads our new queries has read everything before them. Proof is exactly four answers
+        followed by silence; anything else still coming means it is still reading."""
+        self.transport.write(_QUERY_ALL)
+        fresh = self._read_answers(4, self.settings.status_timeout)
+        if len(fresh) < 4:
+            return None
+        try:
+            while chunk := self.transport.read(64, self.settings.status_timeout):
+                if any(is_status_answer(b) for b in chunk):
+                    return None
+        except TransportError:
+            return None
+        self._count("short_answers")
+        log.warning(
+            "printer %s: job %d got %d of %d status answers, then answered a fresh query: this "
+            "printer does not answer status-query patterns inside image data (each such job "
+            "waits %g s for the missing answers)",
+            self.name,
+            job_id,
+            got,
+            expected,
+            self.settings.confirm_timeout,
+        )
+        return fresh
 
     def _read_answers(self, count: int, timeout: float) -> list[int]:
         """Read until ``count`` DLE EOT answers came back or none came for ``timeout`` s."""
