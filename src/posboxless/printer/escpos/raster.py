@@ -229,3 +229,18 @@ def encode_bitmap(bitmap: Bitmap, method: str) -> bytes:
     if method == "column":
         return column_bands(bitmap)
     raise ValueError(f"unknown image method {method!r}")
+
+
+def fit_bitmap(bitmap: Bitmap, paper_width: int, scaling: str = "native") -> Bitmap:
+    """A 1-bit image made elsewhere (an ePOS raster, already dithered by the POS) for this paper:
+    as is when it fits (``native``), dots repeated for ``integer``, and resampled then dithered
+    when it must shrink (58 mm paper) or be stretched smoothly (``fit``)."""
+    if bitmap.width_dots <= paper_width and scaling == "native":
+        return bitmap
+    grey = bitmap.to_image().convert("L")
+    placed = place_on_paper(grey, paper_width, scaling)
+    if placed is grey:
+        return bitmap
+    # Whole-factor enlargements repeat dots (exact); anything else has grey levels to dither.
+    exact = placed.width >= grey.width and placed.width % grey.width == 0
+    return to_bitmap(placed, dither=not exact)
