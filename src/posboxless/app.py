@@ -28,7 +28,7 @@ from posboxless import netinfo, tls
 from posboxless.config import Config, ServerConfig
 from posboxless.ops.metrics import Metrics
 from posboxless.services import Services
-from posboxless.web import display_pages, hw_proxy, status_page
+from posboxless.web import display_pages, epos, hw_proxy, status_page
 from posboxless.web.clients import ClientTracker
 from posboxless.web.hw_proxy import HwProxyApi
 from posboxless.web.last_resort import LastResortMiddleware
@@ -97,12 +97,17 @@ def create_app(
         "/hw_proxy/", allowed_headers=hw_proxy.ALLOWED_HEADERS, refuse=hw_proxy.refusal_response
     )
     policy.add_front_end("/point_of_sale/", refuse=hw_proxy.refusal_response)
+    epos_api = epos.EposApi(services, config.server.max_body_bytes, policy.is_local_host)
+    policy.add_front_end(
+        "/cgi-bin/epos/", allowed_headers=epos.PREFLIGHT_HEADERS, refuse=epos.refusal_response
+    )
     metrics = Metrics(services)
     routes = [
         Route("/", status_page.page, methods=["GET"]),
         Route("/hw_proxy/status", status_page.page, methods=["GET"]),
         Route("/hw_proxy/status/", status_page.page, methods=["GET"]),
         Route("/hw_proxy/{name:path}", api.endpoint, methods=["GET", "POST"]),
+        Route(epos.SERVICE_PATH, epos_api.endpoint, methods=["POST", "OPTIONS"]),
         *status_page.routes(),
         metrics_route(metrics),
         *display_pages.routes(),
