@@ -174,6 +174,8 @@ def test_other_origins_may_not_print(tmp_path: Path, caplog: pytest.LogCaptureFi
         response = t.post(receipt_body(SOURCE, 19), origin="https://evil.example")
         verdict = judge(19, response.text)
         assert not verdict.success
+        # The page itself cannot read it (no CORS grant for a refused origin); tools and logs can.
+        assert "access-control-allow-origin" not in response.headers
         assert "https://evil.example" in verdict.message and "allowed_origins" in verdict.message
         assert t.journal() == [] and t.received().count(b"\x1dv0") == 0
         assert any("https://evil.example" in r.getMessage() for r in caplog.records)
