@@ -215,8 +215,11 @@ def _stream_until_answered(
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_256mb_body_is_refused_early(server: tuple[str, int], path: str, chunked: bool) -> None:
     status, body, sent = _stream_until_answered(server, path, chunked=chunked)
-    payload = _strict_json(body)
-    assert payload["error"]["data"]["name"] == "posboxless.RequestTooLarge", payload
+    if path.startswith("/cgi-bin/epos/"):  # an ePOS printer answers in ePOS-Print XML
+        assert b'success="false" code="RequestEntityTooLarge"' in body, body
+    else:
+        payload = _strict_json(body)
+        assert payload["error"]["data"]["name"] == "posboxless.RequestTooLarge", payload
     assert status in (200, 413)
     # Refused once the limit is passed (or at once, on Content-Length): socket buffers aside,
     # nowhere near the 256 MB a route that buffers first would have waited for.

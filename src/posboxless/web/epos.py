@@ -65,7 +65,8 @@ def refusal_response(refusal: Refusal) -> Response:
     Like every refusal it carries no ``Access-Control-Allow-Origin``: a page that may not print
     may not read answers either, so Odoo reports the printer unreachable; the log says why."""
     code = refusal.name.rpartition(".")[2] + ": " + refusal.message
-    return Response(response_xml(False, code, 0), media_type=MEDIA_TYPE)
+    body = response_xml(False, code, 0)
+    return Response(body, status_code=refusal.status, media_type=MEDIA_TYPE)
 
 
 class EposApi:
