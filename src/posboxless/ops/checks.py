@@ -630,4 +630,28 @@ def run_checks(
     results += check_ports(usable.server, probe)
     results += check_tls(usable.server, probe, target.data_dir)
     results += check_lna(usable.server, probe.layout)
+    if config is not None:
+        results += check_epos(config)
     return results
+
+
+def check_epos(config: Config) -> list[CheckResult]:
+    """The address to type in Odoo's ePOS printer field for each printer (issue 11)."""
+    from posboxless.epos.addresses import epos_addresses
+    from posboxless.printer.config import default_printer_name
+    from posboxless.printer.factory import SIMULATED_PRINTER_NAME
+
+    names = [p.name for p in config.printers]
+    default = default_printer_name(config.printers)
+    if not names or config.simulate:  # the simulated printer of the demo
+        names, default = [SIMULATED_PRINTER_NAME], SIMULATED_PRINTER_NAME
+    server = config.server
+    return [
+        ok(
+            f"ePOS address of printer '{address.printer}'",
+            f"In Odoo, 'ePos Printer' / 'Use an Epson printer': {address.describe()}.",
+        )
+        for address in epos_addresses(
+            names, default, http_port=server.http_port, https_port=server.https_port
+        )
+    ]

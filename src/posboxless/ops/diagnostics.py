@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from posboxless import __version__, logs
 from posboxless.device import PrinterService
+from posboxless.epos.addresses import epos_address
 from posboxless.terminal.service import unknown_payments
 from posboxless.web.origin import host_name
 
@@ -278,12 +279,20 @@ def snapshot(state: AppState, request: Request) -> dict[str, Any]:
             }
         )
     allowed, reason = may_act(request, state)
+    server = state.config.server
     printers = [
         {
             "name": name,
             "default": name == services.default_printer_name,
             "status": printer.status().status,
             "journal": _journal(printer),
+            # What to type in Odoo's "ePos Printer" field to print to this printer.
+            "epos": epos_address(
+                name,
+                default=name == services.default_printer_name,
+                http_port=server.http_port,
+                https_port=server.https_port,
+            ).as_json(),
         }
         for name, printer in services.printers.items()
     ]

@@ -98,6 +98,8 @@
     const allowed = data.actions.allowed;
     replace("printers", data.printers.length ? data.printers.map((p) => el("div", { class: "card", "data-printer": p.name },
       el("h3", {}, p.name + (p.default ? " (default) " : " "), el("span", { class: p.status }, p.status)),
+      p.epos ? el("div", { class: "epos" }, "ePOS printer address for Odoo: " + p.epos.http + " (http Odoo)" +
+        (p.epos.https ? ", " + p.epos.https + " (https Odoo)" : "")) : null,
       el("div", {},
         el("button", { id: "test-print-" + p.name, onclick: () => act("test_print", { printer: p.name }) }, "Test print"),
         el("button", { id: "drawer-" + p.name, onclick: () => act("drawer_test", { printer: p.name }) }, "Open cash drawer")),
