@@ -10,7 +10,8 @@ as 127.0.0.2 that a managed browser policy (``LocalNetworkAccessIpAddressSpaceOv
 Because that address may be reachable by more than the till's own browser, the gate in front of
 the application is stricter than the main listener's policy:
 
-* only ``/hw_proxy/...`` (no status page, no diagnostics, no metrics);
+* only ``/hw_proxy/...`` and the ePOS service ``/cgi-bin/epos/...`` (no status page, no
+  diagnostics, no metrics);
 * only requests whose ``Host`` is this address (a rebound DNS name is refused);
 * only requests whose ``Origin`` is in ``server.allowed_origins``, preflights included; a
   request without ``Origin`` (not from a browser page) is refused too.
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/hw_proxy/"
+API_PREFIXES = ("/hw_proxy/", "/cgi-bin/epos/")
 
 
 def host_values(address: str, port: int) -> frozenset[str]:
@@ -47,8 +48,8 @@ class LnaGate:
 
     def refusal(self, scope: Scope) -> tuple[int, str] | None:
         path = scope.get("path", "")
-        if not path.startswith(API_PREFIX):
-            return 404, f"Only the POS API ({API_PREFIX}...) is served on this address"
+        if not path.startswith(API_PREFIXES):
+            return 404, "Only the POS API (/hw_proxy/..., /cgi-bin/epos/...) is served here"
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "").strip().lower()
         if host not in self.hosts:
