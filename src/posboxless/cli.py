@@ -106,7 +106,9 @@ def _add_ops(sub: argparse._SubParsersAction) -> None:
         help="install as a hardened systemd service (user, unit, udev rules, configuration)",
         description="Install posboxless as a system service: a system user in the dialout, lp "
         "and input groups, a hardened systemd unit, udev rules for common POS devices and a "
-        "commented configuration file. Idempotent.",
+        "commented configuration file; with --browser-policies also the Chromium/Chrome and "
+        "Firefox managed policies (local CA, Local Network Access for the allowed origins). "
+        "Idempotent; uninstall removes it all.",
     )
     install.add_install_arguments(p)
     p.set_defaults(func=install.run_install)
