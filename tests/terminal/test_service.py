@@ -146,3 +146,38 @@ async def test_unplugged_terminal_is_reported_and_refuses_new_payments(tmp_path:
             await service.begin(ORDER)
     finally:
         await service.stop()
+
+
+async def test_answer_after_the_proxy_gave_up_settles_the_unknown_payment(tmp_path: Path) -> None:
+    """The customer took longer than answer_timeout: the payment became unknown; when the
+    terminal then announces its answer, the idle worker collects it for that payment."""
+    from dataclasses import replace
+
+    from posboxless.terminal.config import TerminalConfig
+
+    from .conftest import FAST
+
+    sim = TeliumSimulator(card_delay=2.0).start()
+    sim.enq_interval = 0.2
+    timing = replace(FAST, answer_timeout=1.0)
+    config = replace(TerminalConfig(), port=sim.port, timing=timing)
+    service = TeliumTerminalService(config, tmp_path)
+    await service.start()
+    try:
+        await until(lambda: service.status().status == "connected")
+        tx = await service.begin(ORDER)
+        await until(lambda: (t := settled(service, tx.id)()) is not None and t.outcome == "unknown")
+        await until(lambda: (t := settled(service, tx.id)()) is not None and t.outcome != "unknown")
+        done = settled(service, tx.id)()
+        assert done is not None and done.outcome == "accepted" and done.success is True
+        assert sim.history[0][1] == "accepted" and len(sim.requests) == 1
+        assert service.activity.counters == {"unknown": 1, "accepted": 1}
+        journal = PaymentJournal(service.journal_path)
+        notes = [e["note"] for e in journal.events(tx.id)]
+        journal.close()
+        assert any("late answer collected" in (n or "") for n in notes)
+        sim.card_delay = 0.1  # the next customer is quick
+        assert (await pay(service))["outcome"] == "accepted"
+    finally:
+        await service.stop()
+        sim.close()

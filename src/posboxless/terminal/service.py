@@ -7,6 +7,8 @@ id, and each state change (``sending`` before the request's first byte) and the 
 before it is published. After a restart, a payment that may have reached the terminal is never
 reported refused: the worker listens for the terminal's late answer, else reports it unknown
 ("check the terminal") until the answer arrives or someone settles it from the diagnostics page.
+An answer the terminal announces while no payment runs is collected for the latest unknown
+payment, and settles it only if its amount and currency match.
 """
 
 from __future__ import annotations
@@ -421,12 +423,40 @@ class TeliumTerminalService:
                     with self._lock:
                         self._busy = None
                 continue
-            # Idle: a read notices an unplugged terminal (and drops stray bytes).
+            # Idle: a read notices an unplugged terminal, and a terminal announcing an answer
+            # nobody collected (an unknown outcome) is heard.
             stray = transport.read(64, IDLE_READ) if self._jobs.empty() else b""
+            if stray and telium.ENQ in stray and self._collect_unknown(transport, stray):
+                continue
             if stray:
                 log.info("terminal %s: %d unexpected bytes while idle", self.name, len(stray))
             if self.port and self.port.startswith("/dev/") and not os.path.exists(self.port):
                 raise TransportError(f"{self.port} is gone")
+
+    def _collect_unknown(self, transport: Transport, data: bytes) -> bool:
+        """The terminal announces an answer while no transaction runs: it may be the answer to
+        the latest transaction whose outcome is unknown. Collect it and settle that transaction
+        only if the answer matches it (amount, currency). True when something was collected."""
+        tx = next((t for t in self._recent if t.outcome == "unknown"), None)
+        if tx is None:
+            return False
+        with self._lock:
+            if self._busy is not None:  # a new payment was just accepted: it goes first
+                return False
+            self._busy = tx.id
+        try:
+            order = PaymentOrder(Decimal(tx.amount).scaleb(-telium.CURRENCIES[tx.currency][1]),
+                                 tx.currency, tx.mode)  # fmt: skip
+            session = telium.Session(self.validate(order), self.config.timing)
+            now = time.monotonic()
+            session.listen(now, self.config.timing.byte_timeout)
+            out = session.receive(data[data.index(telium.ENQ) :], now)
+            log.warning("terminal %s: the terminal announces a late answer", self.name)
+            self._drive(transport, tx, session, out, late=True)
+        finally:
+            with self._lock:
+                self._busy = None
+        return True
 
     def _fail_queued(self, reason: str) -> None:
         while True:
@@ -460,6 +490,7 @@ class TeliumTerminalService:
         success: bool | None,
         details: str,
         note: str,
+        count: bool = True,
         **extra: Any,
     ) -> Transaction:
         assert self._journal is not None
@@ -467,7 +498,8 @@ class TeliumTerminalService:
             tx, note, phase="done", outcome=outcome, success=success, details=details, **extra
         )
         self._publish(tx)
-        self._count(outcome)
+        if count:
+            self._count(outcome)
         if outcome in ("accepted", "refused", "not_verified"):
             self.activity.ok()
         level = logging.INFO if success is not None else logging.WARNING
@@ -492,7 +524,12 @@ class TeliumTerminalService:
         self._drive(transport, tx, session, out)
 
     def _drive(
-        self, transport: Transport, tx: Transaction, session: telium.Session, out: bytes
+        self,
+        transport: Transport,
+        tx: Transaction,
+        session: telium.Session,
+        out: bytes,
+        late: bool = False,
     ) -> None:
         """Run ``session`` to its end over ``transport``, journaling every phase change before
         the bytes of that phase are written."""
@@ -518,6 +555,8 @@ class TeliumTerminalService:
                 else:
                     out = session.tick(time.monotonic())
         except TransportError as exc:
+            if late:
+                raise  # the transaction stays unknown
             if session.phase is telium.Phase.CONNECTING:
                 self._finish(
                     tx, "not_sent", False,
@@ -531,9 +570,15 @@ class TeliumTerminalService:
                     note=f"line lost in phase {session.phase.value}: {exc}",
                 )  # fmt: skip
             raise
-        self._conclude(tx, session)
+        self._conclude(tx, session, late)
 
-    def _conclude(self, tx: Transaction, session: telium.Session) -> None:
+    def _conclude(self, tx: Transaction, session: telium.Session, late: bool = False) -> None:
+        if late and (session.ending is not telium.Ending.ANSWERED or session.answer is None):
+            self._finish(
+                tx, "unknown", None, tx.details,
+                note=f"late answer not collected: {session.reason}", count=False,
+            )  # fmt: skip
+            return
         if session.ending is telium.Ending.NOT_SENT:
             self._set_status(
                 "error",
@@ -572,6 +617,16 @@ class TeliumTerminalService:
             mismatch.append(f"POS number {answer.pos_number}")
         outcome = answer.outcome
         note = "answer received" + (" (no final EOT)" if session.missing_eot else "")
+        if late:
+            note = "late answer collected: " + note
+            if mismatch or outcome == "unknown_code":
+                # Not this transaction's answer (or unreadable): it stays unknown.
+                self._finish(
+                    tx, "unknown", None, tx.details,
+                    note=f"late answer ignored ({summary}): not this transaction's",
+                    count=False,
+                )  # fmt: skip
+                return
         if outcome == "accepted" and mismatch:
             self._finish(
                 tx, "unknown", None,
