@@ -4,7 +4,9 @@ simulator: what the POS records must be what the terminal did, in every case."""
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -91,7 +93,11 @@ async def test_13_to_18_accepted(till: Till, version: int) -> None:
     assert line.transaction_id == line.terminal_transaction_id  # the accounting reference
     assert line.polls > 1  # it waited for the card, with success null meanwhile
     assert "pending" in line.statuses_seen
-    # the exact request the terminal got: 12.50 EUR, card, debit
+    # the exact bytes the terminal got (§B2, §B3): ENQ, STX request ETX LRC, EOT, then ACKs
+    message = b"0100001250110978" + b" " * 10 + b"A010B010"
+    lrc = functools.reduce(operator.xor, message + b"\x03", 0)
+    framed = b"\x02" + message + b"\x03" + bytes([lrc])
+    assert bytes(till.sim.received) == b"\x05" + framed + b"\x04" + b"\x06\x06"
     request = till.sim.requests[0]
     assert (request.amount, request.currency, request.mode, request.transaction_type) == (
         1250, 978, "1", "0",

@@ -129,11 +129,12 @@ def _device_alerts(state: AppState, devices: list[dict[str, Any]]) -> list[dict[
         if kind == "scanner" and not state.config.scanners and status != "error":
             continue  # none configured and none found: a till may scan through the keyboard
         words = "is being opened" if status == "connecting" else f"is {status}"
+        what = kind.replace("_", " ").capitalize()
         messages = " ".join(m.rstrip(".") + "." for m in device["messages"])
         alerts.append(
             _alert(
                 "warn" if status == "connecting" else "bad",
-                f"{kind.capitalize()} '{device['name']}' {words}: {messages}".strip(),
+                f"{what} '{device['name']}' {words}: {messages}".strip(),
                 _FIXES.get(kind, "Check that the device is plugged in and switched on."),
             )
         )
