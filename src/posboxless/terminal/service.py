@@ -607,7 +607,11 @@ class TeliumTerminalService:
             f"result {answer.result}, amount {answer.amount}, mode {answer.mode}, "
             f"currency {answer.currency:03d}, pos {answer.pos_number}"
         )
-        extra = {"result_code": answer.result, "card": answer.masked_card, "answer": summary}
+        extra: dict[str, Any] = {
+            "result_code": answer.result,
+            "card": answer.masked_card,
+            "answer": summary,
+        }
         mismatch = []
         if answer.amount != tx.amount:
             mismatch.append(f"amount {telium.format_amount(answer.amount, tx.currency)}")
