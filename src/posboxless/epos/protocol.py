@@ -586,7 +586,7 @@ def answer_for(state: str, reason: str | None, condition: PrinterCondition) -> E
     if state in ("printing", "queued"):
         code = "Printing" if state == "printing" else "JobSpooling"
         return EposAnswer(True, code, condition.status(printed=False))
-    if reason in ("offline", "not_answering"):
+    if reason == "not_answering" or (reason == "offline" and _link_down(condition)):
         condition = PrinterCondition(answering=False)
     found = condition.error_code() if reason not in ("queue_full", "invalid") else None
     if found is None or (reason == "offline" and found == "EX_TIMEOUT"):
@@ -598,6 +598,12 @@ def answer_for(state: str, reason: str | None, condition: PrinterCondition) -> E
     elif reason == "cover_open":
         status |= ASB_COVER_OPEN
     return EposAnswer(False, code, status)
+
+
+def _link_down(condition: PrinterCondition) -> bool:
+    """ "offline" covers both a printer that is gone and one stopped by an error it reports
+    (cutter jam...): only the first is answered as a dead port."""
+    return not condition.answering or condition.error_code() is None
 
 
 def error_answer(error: EposError, condition: PrinterCondition | None = None) -> EposAnswer:
