@@ -28,8 +28,9 @@ from posboxless import netinfo, tls
 from posboxless.config import Config, ServerConfig
 from posboxless.ops.metrics import Metrics
 from posboxless.services import Services
-from posboxless.web import display_pages, epos, hw_proxy, status_page
+from posboxless.web import connections, display_pages, epos, hw_proxy, status_page
 from posboxless.web.clients import ClientTracker
+from posboxless.web.connections import ConnectionGuard
 from posboxless.web.hw_proxy import HwProxyApi
 from posboxless.web.last_resort import LastResortMiddleware
 from posboxless.web.lna import LnaGate
@@ -135,7 +136,7 @@ class StartupError(RuntimeError):
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = connections.Listener(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Accepted connections inherit this: without it, a response written as headers then body
@@ -210,7 +211,7 @@ def ticket_urls(host: str, listen_urls: list[str]) -> list[str]:
     return urls or listen_urls
 
 
-def _uvicorn_config(app: Any, **ssl: Any) -> uvicorn.Config:
+def _uvicorn_config(app: Any, protocol: type[asyncio.Protocol], **ssl: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         lifespan="off",
@@ -218,7 +219,25 @@ def _uvicorn_config(app: Any, **ssl: Any) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         timeout_keep_alive=75,
+        http=protocol,
         **ssl,
+    )
+
+
+def connection_guard(server: ServerConfig) -> ConnectionGuard:
+    """One connection budget for every listener, kept under the descriptor limit."""
+    fd_limit = connections.raise_fd_limit()
+    budget = connections.fd_budget(fd_limit)
+    if budget < server.max_connections:
+        log.warning(
+            "the file descriptor limit (%d) leaves room for %d connections, not %d "
+            "(server.max_connections): raise LimitNOFILE",
+            fd_limit,
+            budget,
+            server.max_connections,
+        )
+    return ConnectionGuard(
+        min(server.max_connections, budget), server.header_timeout, server.body_timeout
     )
 
 
@@ -251,12 +270,20 @@ async def serve(config: Config, services: Services) -> None:
 
     lna_sockets = _bind_lna(server_config, listen_urls, warnings)
     app = create_app(config, services, listen_urls=listen_urls, warnings=warnings)
-    servers = [_Server(_uvicorn_config(app))]
+    guard = connection_guard(server_config)
+    protocol = connections.protocol_class(guard)
+    for sock in [*http_sockets, *https_sockets, *lna_sockets]:
+        if isinstance(sock, connections.Listener):
+            sock.guard = guard
+    servers = [_Server(_uvicorn_config(app, protocol))]
     if https_sockets and tls_files is not None:
         servers.append(
             _Server(
                 _uvicorn_config(
-                    app, ssl_certfile=str(tls_files.cert), ssl_keyfile=str(tls_files.key)
+                    app,
+                    protocol,
+                    ssl_certfile=str(tls_files.cert),
+                    ssl_keyfile=str(tls_files.key),
                 )
             )
         )
@@ -265,6 +292,15 @@ async def serve(config: Config, services: Services) -> None:
     log.info("posboxless listening on %s", ", ".join(listen_urls))
 
     loop = asyncio.get_running_loop()
+    # asyncio reports each failed accept (EMFILE) to this handler: counted, not logged each time.
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(
+        guard.exception_handler(
+            (lambda context: previous(loop, context))
+            if previous is not None
+            else loop.default_exception_handler
+        )
+    )
 
     def stop() -> None:
         for server in servers:
@@ -291,7 +327,7 @@ async def serve(config: Config, services: Services) -> None:
                 server_config.http_port,
                 server_config.allowed_origins,
             )
-            servers.append(_Server(_uvicorn_config(gate)))
+            servers.append(_Server(_uvicorn_config(gate, protocol)))
             runs.append(servers[-1].serve(sockets=lna_sockets))
         await asyncio.gather(*runs)
     finally:

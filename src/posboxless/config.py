@@ -68,6 +68,13 @@ class ServerConfig:
     """Token that allows diagnostics actions (test print, reprint, drawer test) from other
     machines. Local requests never need it."""
     max_body_bytes: int = 32 * 1024 * 1024
+    max_connections: int = 512
+    """Open HTTP(S) connections at most (also kept under the file descriptor limit); over it,
+    connections serving no request are closed first."""
+    header_timeout: float = 15.0
+    """Seconds a client has to send a request's headers (after connecting or the last answer)."""
+    body_timeout: float = 15.0
+    """Seconds a request body may stop arriving before the connection is closed."""
     lna_address: str = ""
     """A second address for the POS API on ``http_port``, for Odoo 19's Local Network Access
     (``posboxless.web.lna``): ``"127.0.0.2"`` with the browser policies, or a private address of
@@ -149,6 +156,9 @@ def parse_server(table: Table | None) -> ServerConfig:
         allowed_hosts=tuple(h.lower() for h in table.str_list("allowed_hosts", [])),
         admin_token=table.str("admin_token", ""),
         max_body_bytes=table.int("max_body_bytes", d.max_body_bytes, minimum=1024),
+        max_connections=table.int("max_connections", d.max_connections, minimum=16, maximum=65536),
+        header_timeout=table.float("header_timeout", d.header_timeout, minimum=1, maximum=600),
+        body_timeout=table.float("body_timeout", d.body_timeout, minimum=1, maximum=600),
         lna_address=table.str("lna_address", ""),
         simulate=table.bool("simulate", False),
         log_level=table.choice("log_level", ["debug", "info", "warning", "error"], "info"),
