@@ -6,6 +6,7 @@ import ssl
 import stat
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 
 from posboxless import tls
@@ -87,3 +88,165 @@ def test_serve_and_export_ca_ask_for_the_same_names(tmp_path: Path) -> None:
     assert {"localhost", "till1.shop.lan", "kitchen.localhost"} <= names
     before = files.cert.read_bytes()
     assert tls.ensure_for_config(config).cert.read_bytes() == before  # nothing reissued
+
+
+# The CA can only vouch for this till ------------------------------------------------------------
+def _ca(files: tls.TlsFiles) -> x509.Certificate:
+    assert files.ca is not None
+    return x509.load_pem_x509_certificate(files.ca.read_bytes())
+
+
+def _mint(tmp_path: Path, name: x509.GeneralName) -> x509.Certificate:
+    """What a thief of ca.key would do: sign a certificate for a site of their choice."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca = x509.load_pem_x509_certificate((tmp_path / "tls" / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((tmp_path / "tls" / "ca.key").read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "site")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([name]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def _verifies(ca: x509.Certificate, leaf: x509.Certificate, name: x509.GeneralName) -> bool:
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+    verifier = PolicyBuilder().store(Store([ca])).build_server_verifier(name)
+    try:
+        verifier.verify(leaf, [])
+    except VerificationError:
+        return False
+    return True
+
+
+def test_the_ca_is_name_constrained_short_lived_and_ends_chains(tmp_path: Path) -> None:
+    files = tls.ensure_certificates(
+        tmp_path, ["till1", "till1.local"], ["127.0.0.1", "::1", "192.168.1.20", "203.0.113.7"]
+    )
+    ca = _ca(files)
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical
+    basic = ca.extensions.get_extension_for_class(x509.BasicConstraints).value
+    assert basic.ca and basic.path_length == 0
+    assert ca.not_valid_after_utc - ca.not_valid_before_utc <= datetime.timedelta(days=731)
+    leaf = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    assert leaf.not_valid_after_utc <= ca.not_valid_after_utc
+    # The till's own certificate verifies for each of its names (a path-validating verifier
+    # that applies the constraints, as browsers do)...
+    for name in (
+        x509.DNSName("localhost"),
+        x509.DNSName("till1.local"),
+        x509.IPAddress(ipaddress.ip_address("192.168.1.20")),
+        x509.IPAddress(ipaddress.ip_address("203.0.113.7")),
+    ):
+        assert _verifies(ca, leaf, name), name
+    # A certificate minted with the stolen key verifies for the till's own names only.
+    for name in (
+        x509.DNSName("kitchen.localhost"),
+        x509.DNSName("till1.local"),
+        x509.IPAddress(ipaddress.ip_address("10.9.8.7")),
+    ):
+        assert _verifies(ca, _mint(tmp_path, name), name), name
+    for name in (
+        x509.DNSName("www.bank.example"),
+        x509.DNSName("localhost.bank.example"),
+        x509.IPAddress(ipaddress.ip_address("8.8.8.8")),
+    ):
+        assert not _verifies(ca, _mint(tmp_path, name), name), name
+
+
+def _old_unconstrained_ca(tmp_path: Path) -> bytes:
+    """A CA as posboxless made them before: ten years, no name constraints."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "posboxless local CA (till1)")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "tls").mkdir(parents=True)
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (tmp_path / "tls" / "ca.pem").write_bytes(pem)
+    (tmp_path / "tls" / "ca.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return pem
+
+
+def test_an_old_unconstrained_ca_is_replaced_and_everyone_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posboxless.app import create_app
+    from posboxless.cli import main
+    from posboxless.config import Config, ServerConfig
+    from posboxless.services import Services
+
+    old = _old_unconstrained_ca(tmp_path)
+    files = tls.ensure_certificates(tmp_path, ["till1"], ["127.0.0.1"])
+    assert files.ca is not None and files.ca.read_bytes() != old
+    assert _ca(files).extensions.get_extension_for_class(x509.NameConstraints)
+    notice = tls.replaced_notice(tmp_path)
+    assert notice is not None and "no name constraints" in notice and "import the new" in notice
+
+    app = create_app(
+        Config(server=ServerConfig(data_dir=tmp_path)),
+        Services(printers={}, default_printer_name=None),
+    )
+    assert notice in app.state.posboxless.warnings()  # shown on the status page
+
+    out = tmp_path / "ca-export.pem"
+    assert main(["export-ca", "--data-dir", str(tmp_path), "-o", str(out)]) == 0
+    assert "import the new one" in capsys.readouterr().err
+    assert out.read_bytes() == files.ca.read_bytes()
+    assert tls.replaced_notice(tmp_path) is None  # exported: the page stops asking
+
+
+def test_a_new_name_needs_a_new_ca_a_new_lease_does_not(tmp_path: Path) -> None:
+    first = tls.ensure_certificates(tmp_path, ["till1"], ["127.0.0.1", "192.168.1.20"])
+    ca_before = first.ca.read_bytes()  # type: ignore[union-attr]
+    moved = tls.ensure_certificates(tmp_path, ["till1"], ["127.0.0.1", "10.0.0.5"])
+    assert moved.ca.read_bytes() == ca_before  # type: ignore[union-attr]
+    assert tls.replaced_notice(tmp_path) is None
+    renamed = tls.ensure_certificates(tmp_path, ["till1", "till1.shop.lan"], ["127.0.0.1"])
+    assert renamed.ca.read_bytes() != ca_before  # type: ignore[union-attr]
+    assert "till1.shop.lan" in (tls.replaced_notice(tmp_path) or "")
+
+
+def test_tls_files_are_private(tmp_path: Path) -> None:
+    tls.ensure_certificates(tmp_path, ["till1"], ["127.0.0.1"])
+    for path in (tmp_path / "tls").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE((tmp_path / "tls").stat().st_mode) == 0o700

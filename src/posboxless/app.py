@@ -61,6 +61,11 @@ class AppState:
             )
         if self.config.simulate:
             found.append("Simulated devices: no real printer, scale or scanner is used.")
+        server = self.config.server
+        if server.https_port and not server.tls_cert:
+            notice = tls.replaced_notice(server.data_dir)
+            if notice:
+                found.append(notice)
         return found
 
 

@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from posboxless import __version__, logs
+from posboxless import __version__, datadir, logs
 from posboxless.config import DEFAULT_CONFIG_PATH, Config, load_config, with_overrides
 from posboxless.scanner.config import describe_grab
 from posboxless.settings import ConfigError
@@ -74,7 +74,10 @@ def _add_export_ca(sub: argparse._SubParsersAction) -> None:
         description="Write the certificate authority that signs this proxy's HTTPS certificate "
         "(PEM) and print its SHA-256 fingerprint. Import it into the cashier's browser as a "
         "trusted authority so that a POS served over https can reach the proxy. The CA is "
-        "created if it does not exist yet.",
+        "created if it does not exist yet; it is name-constrained (it can only vouch for this "
+        "till's names and local addresses) and valid two years. When it had to be replaced (an "
+        "older unconstrained CA, expiry, a new name of the till), this says so: import the new "
+        "one into every browser again.",
     )
     _config_argument(p)
     p.add_argument("--data-dir", type=Path, help="data directory of the proxy")
@@ -194,7 +197,7 @@ def _serve(args: argparse.Namespace) -> int:
         config.source or "built-in defaults",
     )
     try:
-        config.server.data_dir.mkdir(parents=True, exist_ok=True)
+        datadir.make_private(config.server.data_dir)
     except OSError as exc:
         log.error("cannot create the data directory %s: %s", config.server.data_dir, exc)
         return 1
@@ -223,6 +226,9 @@ def _export_ca(args: argparse.Namespace) -> int:
         )
         return 1
     assert files.ca is not None
+    notice = tls.replaced_notice(config.server.data_dir)
+    if notice:
+        print(f"posboxless: {notice}", file=sys.stderr)
     pem = files.ca.read_text()
     if args.output:
         args.output.write_text(pem)
@@ -230,6 +236,8 @@ def _export_ca(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(pem)
     print(f"SHA-256 fingerprint: {tls.fingerprint(files.ca)}", file=sys.stderr)
+    # Exported: the page stops asking for it (the CA's date in its name tells old from new).
+    tls.clear_replaced_notice(config.server.data_dir)
     return 0
 
 

@@ -7,6 +7,14 @@ only) and a server certificate signed by it for localhost, 127.0.0.1, ::1, the h
 machine's addresses. Import the CA once into the browser (``posboxless export-ca``); the server
 certificate is renewed by itself when it nears expiry or when the machine's names change, and the
 browser keeps trusting it.
+
+The CA can only vouch for this till: its X.509 Name Constraints permit ``localhost`` (and every
+``*.localhost``), the machine's names and ``allowed_hosts``, loopback and private address ranges
+and the machine's other addresses; path length 0; valid two years. Whoever copies ``ca.key`` still
+cannot mint a certificate a browser would accept for a bank's site. A CA that no longer fits (an
+older unconstrained one, one near expiry, one that does not cover a new name of the till) is
+replaced; ``ca-replaced.txt`` then says why until ``export-ca`` is run, and the status page and
+``export-ca`` say that browsers must import the new CA.
 """
 
 from __future__ import annotations
@@ -31,10 +39,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CA_DAYS = 3650
+CA_DAYS = 730
 SERVER_DAYS = 397
 """Under the 398 days browsers accept for a server certificate."""
 RENEW_BEFORE = datetime.timedelta(days=30)
+REPLACED_MARKER = "ca-replaced.txt"
+
+PERMITTED_CIDRS = (
+    "127.0.0.0/8",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "::1/128",
+    "fc00::/7",
+    "fe80::/10",
+)
+"""Address ranges the CA may vouch for besides the machine's own public addresses: loopback and
+private ones, so that a new DHCP lease does not need a new CA."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +80,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _write_public(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    # Public, but in the data directory, where every file is the service's alone.
+    _write_private(path, data)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -72,30 +92,91 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _load_ca(tls_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None:
+def _permitted(names: list[str], addresses: list[str]) -> list[x509.GeneralName]:
+    subtrees: list[x509.GeneralName] = []
+    # "localhost" also permits every *.localhost (a constraint covers the name's subdomains).
+    for name in ["localhost", *names]:
+        name = name.lower().rstrip(".")
+        if name == "localhost" or name.endswith(".localhost") or not name:
+            name = "localhost"
+        entry = x509.DNSName(name)
+        if entry not in subtrees:
+            subtrees.append(entry)
+    networks = [ipaddress.ip_network(c) for c in PERMITTED_CIDRS]
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not any(ip.version == n.version and ip in n for n in networks):
+            networks.append(ipaddress.ip_network(ip))
+    subtrees += [x509.IPAddress(n) for n in networks]
+    return subtrees
+
+
+def not_covered(ca: x509.Certificate, wanted: list[x509.GeneralName]) -> list[str] | None:
+    """The wanted names the CA's name constraints do not permit; None when the CA has none."""
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+    permitted = constraints.permitted_subtrees or []
+    dns = [p.value.lower() for p in permitted if isinstance(p, x509.DNSName)]
+    networks = [
+        p.value
+        for p in permitted
+        if isinstance(p, x509.IPAddress)
+        and isinstance(p.value, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+    ]
+    missing = []
+    for name in wanted:
+        if isinstance(name, x509.DNSName):
+            value = name.value.lower()
+            if not any(value == d or value.endswith("." + d) for d in dns):
+                missing.append(value)
+        elif isinstance(name, x509.IPAddress):
+            ip = name.value
+            if isinstance(ip, (ipaddress.IPv4Network, ipaddress.IPv6Network)) or not any(
+                ip.version == n.version and ip in n for n in networks
+            ):
+                missing.append(str(ip))
+    return missing
+
+
+def _load_ca(
+    tls_dir: Path, wanted: list[x509.GeneralName]
+) -> tuple[tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None, str]:
+    """The CA if it can sign for ``wanted``; else None and why a new one is needed."""
+    if not (tls_dir / "ca.pem").exists():
+        return None, ""
     try:
         cert = x509.load_pem_x509_certificate((tls_dir / "ca.pem").read_bytes())
         key = serialization.load_pem_private_key((tls_dir / "ca.key").read_bytes(), None)
     except (OSError, ValueError):
-        return None
+        return None, "the previous one could not be read"
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        return None
+        return None, "the previous one could not be read"
     if cert.not_valid_after_utc - _now() < RENEW_BEFORE:
-        return None
-    return cert, key
+        return None, f"the previous one expires on {cert.not_valid_after_utc:%Y-%m-%d}"
+    missing = not_covered(cert, wanted)
+    if missing is None:
+        return None, (
+            "the previous one had no name constraints: it could have vouched for any site"
+        )
+    if missing:
+        return None, f"the previous one does not cover {', '.join(missing)}"
+    return (cert, key), ""
 
 
 def _make_ca(
-    tls_dir: Path, common_name: str
+    tls_dir: Path, common_name: str, permitted: list[x509.GeneralName]
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "posboxless"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            # Dated: a browser's list of authorities then tells a replaced CA from the current.
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{common_name} {now:%Y-%m-%d}"),
         ]
     )
-    now = _now()
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -119,6 +200,10 @@ def _make_ca(
             ),
             critical=True,
         )
+        .add_extension(
+            x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=None),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -126,6 +211,23 @@ def _make_ca(
     _write_public(tls_dir / "ca.pem", cert.public_bytes(serialization.Encoding.PEM))
     log.info("created a local certificate authority in %s", tls_dir)
     return cert, key
+
+
+def replaced_notice(data_dir: Path) -> str | None:
+    """Why the CA was replaced, while browsers may still hold the old one (until export-ca)."""
+    try:
+        reason = (data_dir / "tls" / REPLACED_MARKER).read_text("utf-8").strip()
+    except OSError:
+        return None
+    return (
+        f"The local certificate authority was replaced ({reason}): import the new one into "
+        "every browser that used the old one (posboxless export-ca), or HTTPS calls to the "
+        "proxy fail."
+    )
+
+
+def clear_replaced_notice(data_dir: Path) -> None:
+    (data_dir / "tls" / REPLACED_MARKER).unlink(missing_ok=True)
 
 
 def _wanted_names(names: list[str], addresses: list[str]) -> list[x509.GeneralName]:
@@ -162,11 +264,24 @@ def ensure_certificates(data_dir: Path, names: list[str], addresses: list[str]) 
     tls_dir = data_dir / "tls"
     tls_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(tls_dir, 0o700)
-    ca_pair = _load_ca(tls_dir)
-    if ca_pair is None:
-        ca_pair = _make_ca(tls_dir, f"posboxless local CA ({names[0] if names else 'localhost'})")
-    ca_cert, ca_key = ca_pair
     wanted = _wanted_names(names, addresses)
+    ca_pair, reason = _load_ca(tls_dir, wanted)
+    if ca_pair is None:
+        ca_pair = _make_ca(
+            tls_dir,
+            f"posboxless local CA ({names[0] if names else 'localhost'})",
+            _permitted(names, addresses),
+        )
+        if reason:
+            _write_private(
+                tls_dir / REPLACED_MARKER, f"{reason}; new CA made {_now():%Y-%m-%d}".encode()
+            )
+            log.warning(
+                "replaced the local certificate authority: %s. Browsers must import the new "
+                "one: posboxless export-ca",
+                reason,
+            )
+    ca_cert, ca_key = ca_pair
     if not _server_is_good(tls_dir, ca_cert, wanted):
         key = ec.generate_private_key(ec.SECP256R1())
         now = _now()
@@ -177,7 +292,9 @@ def ensure_certificates(data_dir: Path, names: list[str], addresses: list[str]) 
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=SERVER_DAYS))
+            .not_valid_after(
+                min(now + datetime.timedelta(days=SERVER_DAYS), ca_cert.not_valid_after_utc)
+            )
             .add_extension(x509.SubjectAlternativeName(wanted), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
