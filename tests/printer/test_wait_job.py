@@ -4,6 +4,7 @@ their jobs. Every job is counted at a simulated printer reached over loopback TC
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -92,6 +93,7 @@ async def test_printer_off_withdraws_the_job_and_a_retry_prints_exactly_once(
     assert (outcome.state, outcome.reason) == (JobState.WITHDRAWN, "offline")
     assert "not printed" in outcome.message and "not connected" in outcome.message
     assert state_of(service, job) == "withdrawn"
+    assert service.details()["counters"]["withdrawn"] == 1  # the metric's source
     await printer_back(service, sim)
     assert ends(bytes(sim.printer.received)) == [999]  # the withdrawn job never printed
     retry = await service.submit_xml_receipt(receipt(1))
@@ -119,31 +121,28 @@ async def test_partly_sent_job_is_reported_not_confirmed_and_a_resend_joins_it(
     tmp_path: Path, sim: TcpPrinterSimulator
 ) -> None:
     # A printer that takes the job, then stalls (buffer full) longer than the answer time but
-    # within the worker's confirmation time.
+    # within the worker's confirmation time: it answers only once the test lets it.
     service = make_service(tmp_path, sim, replace(FAST, confirm_timeout=60))
+    release = threading.Event()
+    sim.printer.on_bytes = lambda data: release.wait(60) if b"JOB-1" in data else None
     await service.start()
     try:
-        await _partly_sent(service, sim)
+        job = await service.submit_xml_receipt(receipt(1))
+        await until(lambda: state_of(service, job) == "printing")
+        outcome = await service.wait_job(job, timeout=0)
+        assert outcome.state is JobState.PRINTING and outcome.will_print
+        assert "will not be printed twice" in outcome.message
+        assert state_of(service, job) == "printing"  # never withdrawn once started
+        resent = await service.submit_xml_receipt(receipt(1))  # the POS tries again
+        assert resent == job
+        release.set()
+        assert (await service.wait_job(resent, timeout=20)).printed
+        await printer_back(service, sim)
+        assert ends(bytes(sim.printer.received)) == [1, 999]
+        assert [e["id"] for e in service.journal()] == [int(job) + 1, int(job)]
     finally:
+        release.set()
         await service.stop()
-
-
-async def _partly_sent(service: EscPosPrinterService, sim: TcpPrinterSimulator) -> None:
-    sim.printer.on_bytes = lambda data: sim.pause() if b"JOB-1" in data else None
-    job = await service.submit_xml_receipt(receipt(1))
-    await until(lambda: state_of(service, job) == "printing")
-    outcome = await service.wait_job(job, timeout=0)
-    assert outcome.state is JobState.PRINTING and outcome.will_print
-    assert "will not be printed twice" in outcome.message
-    assert state_of(service, job) == "printing"  # never withdrawn once started
-    resent = await service.submit_xml_receipt(receipt(1))  # the POS tries again
-    assert resent == job
-    sim.printer.on_bytes = None
-    sim.resume()
-    assert (await service.wait_job(resent, timeout=20)).printed
-    await printer_back(service, sim)
-    assert ends(bytes(sim.printer.received)) == [1, 999]
-    assert [e["id"] for e in service.journal()] == [int(job) + 1, int(job)]
 
 
 async def test_queue_printer_keeps_receipts_but_never_a_drawer_kick(

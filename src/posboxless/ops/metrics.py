@@ -35,6 +35,7 @@ PRINT_OUTCOMES = {
     "printed": ("printed",),
     "failed": ("failed", "interrupted"),
     "expired": ("expired",),
+    "withdrawn": ("withdrawn",),
 }
 SCAN_COUNTERS = ("barcodes", "scans")
 PAYMENT_OUTCOMES = (
@@ -90,7 +91,8 @@ class DeviceCollector(Collector):
         )
         jobs = CounterMetricFamily(
             "posboxless_print_jobs",
-            "Print jobs by outcome (failed: cut by an error and queued again)",
+            "Print jobs by outcome (failed: cut by an error and queued again; withdrawn: not "
+            "taken by the printer in time, the POS told it failed)",
             labels=["printer", "outcome"],
         )
         queue = GaugeMetricFamily(

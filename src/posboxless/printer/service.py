@@ -89,6 +89,8 @@ class EscPosPrinterService:
         self._waiters: dict[int, set[asyncio.Event]] = {}
         self._unconfirmed: dict[tuple[str, bytes], tuple[int, float]] = {}
         """(kind, digest) -> (job id, when) of jobs answered "printing, not confirmed yet"."""
+        self._counts: dict[str, int] = {}
+        """Outcomes decided here, not in the worker (``withdrawn``, ``unconfirmed_answers``)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -280,6 +282,7 @@ class EscPosPrinterService:
             if await asyncio.to_thread(queue.withdraw, number, f"withdrawn: {problem}"):
                 what = "cash drawer was not opened" if drawer else "receipt was not printed"
                 log.warning("printer %s: job %d withdrawn (%s)", self.name, number, problem)
+                self._counts["withdrawn"] = self._counts.get("withdrawn", 0) + 1
                 return self._outcome(
                     number,
                     JobState.WITHDRAWN,
@@ -306,6 +309,7 @@ class EscPosPrinterService:
             # Partly sent: it will be finished (or printed again, flagged) by the worker. A resend
             # of the same bytes joins it (see submit_job) instead of printing a second copy.
             self._remember_unconfirmed(job)
+            self._counts["unconfirmed_answers"] = self._counts.get("unconfirmed_answers", 0) + 1
             reason, problem = self._blocked_reason(None)
             return self._outcome(
                 number,
@@ -417,7 +421,7 @@ class EscPosPrinterService:
             "pending_jobs": snapshot.pending if snapshot else 0,
             "connected_since": snapshot.connected_since if snapshot else None,
             "last_status_poll": snapshot.last_poll if snapshot else None,
-            "counters": dict(snapshot.counters) if snapshot else {},
+            "counters": {**(snapshot.counters if snapshot else {}), **self._counts},
             "started_at": self._started_at,
         }
 
