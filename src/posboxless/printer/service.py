@@ -164,7 +164,9 @@ class EscPosPrinterService:
         if not isinstance(xml, str) or not xml.strip():
             raise self._invalid("The receipt is empty")
         job = await self._render(render_xml_receipt, xml, self.profile)
-        return await self.submit_job(JobKind.XML, job.data, source=source)
+        return await self.submit_job(
+            JobKind.XML, job.data, source=source, note=self._warnings(job.warnings)
+        )
 
     async def submit_image_receipt(
         self, image_base64: str, *, source: JobSource = "hw_proxy"
@@ -180,7 +182,9 @@ class EscPosPrinterService:
             self.profile,
             executor=_IMAGE_RENDERING,
         )
-        return await self.submit_job(JobKind.IMAGE, job.data, source=source)
+        return await self.submit_job(
+            JobKind.IMAGE, job.data, source=source, note=self._warnings(job.warnings)
+        )
 
     async def submit_drawer_kick(self, *, source: JobSource = "hw_proxy") -> str:
         from posboxless.printer.escpos import render_drawer_kick
@@ -444,6 +448,15 @@ class EscPosPrinterService:
                 f"Printer '{self.name}' is not ready: {reason}",
                 reason=self._blocked_reason(None)[0],
             )
+
+    def _warnings(self, warnings: Sequence[str]) -> str | None:
+        """What printed differently from what was asked: logged with the printer's name and
+        kept in the journal's ``note``."""
+        if not warnings:
+            return None
+        text = "; ".join(warnings)
+        log.warning("printer %s: %s", self.name, text)
+        return text if len(text) <= 500 else text[:499] + "…"
 
     def _invalid(self, message: str) -> InvalidInput:
         log.warning("printer %s: rejected a job: %s", self.name, message)
