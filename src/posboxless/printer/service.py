@@ -357,12 +357,10 @@ class EscPosPrinterService:
             return "cover_open", f"Printer '{self.name}': cover open"
         elif state.messages() and state.messages() != ["Paper near end"]:
             return "offline", f"Printer '{self.name}': {state.messages()[0]}"
+        # The printer is fine but had not reached the job (a long queue, a slow printer).
         if timeout is None:
-            return "not_answering", f"printer '{self.name}' is busy"
-        return (
-            "not_answering",
-            f"Printer '{self.name}' did not print it within {timeout:g} s",
-        )
+            return "withdrawn", f"printer '{self.name}' is busy"
+        return "withdrawn", f"Printer '{self.name}' did not reach it within {timeout:g} s"
 
     def _job_changed(self, job_id: int, state: JobState) -> None:
         """Queue listener (any thread): wake the waits on this job, on the service's loop."""
