@@ -124,8 +124,7 @@ async def test_simulate_mode_builds_one_real_printer_writing_receipts(tmp_path: 
         await service.submit_xml_receipt("<receipt><div>Demo café 1,00 €</div></receipt>")
         out = tmp_path / "simulated-printer"
         for _ in range(500):
-            # The PNG is written after the text: wait for both.
-            if (out / "receipt-00001.png").exists():
+            if (out / "receipt-00001.txt").exists():  # written last (after the PNG)
                 break
             await asyncio.sleep(0.01)
         assert "Demo café 1,00 €" in (out / "receipt-00001.txt").read_text()
