@@ -181,3 +181,31 @@ async def test_answer_after_the_proxy_gave_up_settles_the_unknown_payment(tmp_pa
     finally:
         await service.stop()
         sim.close()
+
+
+async def test_request_is_never_sent_unless_its_sending_state_is_on_disk(
+    terminal: TeliumTerminalService, sim: TeliumSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal refuses the 'sending' step (a full disk): the request's bytes must not leave,
+    and the POS is told it was not sent instead of waiting forever."""
+    journal = terminal._journal
+    assert journal is not None
+    real_update = journal.update
+
+    def failing_update(tx: object, note: str | None = None, **changes: object) -> object:
+        if changes.get("phase") == "sending":
+            raise OSError("database or disk is full")
+        return real_update(tx, note, **changes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(journal, "update", failing_update)
+    tx = await terminal.begin(ORDER)
+    await until(settled(terminal, tx.id))
+    done = settled(terminal, tx.id)()
+    assert done is not None and done.outcome == "not_sent" and done.success is False
+    assert "disk is full" in done.details
+    assert telium.STX not in bytes(sim.received)  # only the ENQ went out
+    assert sim.requests == []
+    monkeypatch.undo()
+    await until(lambda: terminal.status().status == "connected")
+    sim.wake()
+    assert (await pay(terminal))["outcome"] == "accepted"

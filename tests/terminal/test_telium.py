@@ -304,3 +304,13 @@ def test_decimal_amount_formatting() -> None:
     assert telium.format_amount(1250, "EUR") == "12.50 EUR"
     assert telium.format_amount(1500, "XPF") == "1500 XPF"
     assert telium.to_minor_units(Decimal("0.10"), "EUR") == 10
+
+
+def test_noise_instead_of_the_answer_does_not_hold_the_session_open() -> None:
+    session = Session(REQUEST, TIMING)
+    session.start(0.0)
+    session.receive(bytes([ACK, ACK, ENQ]), 0.0)
+    for t in range(1, 30):  # a terminal spewing bytes that never start a frame
+        session.receive(b"\x7f\xfe?!", t / 10)
+    assert session.deadline == 3.0
+    assert session.tick(3.0) == bytes([NAK])

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -419,6 +419,11 @@ class TeliumTerminalService:
             if job is not None:
                 try:
                     self._run_transaction(transport, job)
+                except TransportError:
+                    raise
+                except Exception as exc:
+                    self._abandon(job.id, exc)
+                    raise
                 finally:
                     with self._lock:
                         self._busy = None
@@ -433,6 +438,39 @@ class TeliumTerminalService:
             if self.port and self.port.startswith("/dev/") and not os.path.exists(self.port):
                 raise TransportError(f"{self.port} is gone")
 
+    def _abandon(self, transaction_id: str, exc: Exception) -> None:
+        """A failure that is not the line's (a full disk, a bug) ended a transaction: say so,
+        with the same caution as for a lost line."""
+        tx = next((t for t in self._recent if t.id == transaction_id), None)
+        if tx is None or tx.phase == "done":
+            return
+        if tx.phase in MAY_HAVE_REACHED:
+            outcome, success = "unknown", None
+            details = f"{UNKNOWN_PREFIX}: posboxless failed during the payment ({exc})"
+        else:
+            outcome, success = "not_sent", False
+            details = f"Not sent: posboxless failed before sending ({exc}). Nothing was charged."
+        try:
+            self._finish(tx, outcome, success, details, note=f"failure: {exc}")
+        except Exception:  # the journal itself fails: at least the POS must not wait forever
+            log.exception("terminal %s: cannot journal the end of %s", self.name, tx.id)
+            self._publish(
+                replace(tx, phase="done", outcome=outcome, success=success, details=details)
+            )
+
+    def _request_for(self, tx: Transaction) -> bytes:
+        """The request message of a journaled transaction (validated when it was created; the
+        configuration's limits may have changed since, which must not block its recovery)."""
+        return telium.PaymentRequest(
+            amount=tx.amount,
+            currency=telium.CURRENCIES[tx.currency][0],
+            mode=telium.PAYMENT_MODES[tx.mode],
+            pos_number=self.config.pos_number,
+            full_answer=self.config.full_answer,
+            delay=self.config.delay,
+            authorisation="B011" if self.config.force_authorisation else "B010",
+        ).encode()
+
     def _collect_unknown(self, transport: Transport, data: bytes) -> bool:
         """The terminal announces an answer while no transaction runs: it may be the answer to
         the latest transaction whose outcome is unknown. Collect it and settle that transaction
@@ -445,9 +483,7 @@ class TeliumTerminalService:
                 return False
             self._busy = tx.id
         try:
-            order = PaymentOrder(Decimal(tx.amount).scaleb(-telium.CURRENCIES[tx.currency][1]),
-                                 tx.currency, tx.mode)  # fmt: skip
-            session = telium.Session(self.validate(order), self.config.timing)
+            session = telium.Session(self._request_for(tx), self.config.timing)
             now = time.monotonic()
             session.listen(now, self.config.timing.byte_timeout)
             out = session.receive(data[data.index(telium.ENQ) :], now)
@@ -507,18 +543,14 @@ class TeliumTerminalService:
         return tx
 
     def _run_transaction(self, transport: Transport, tx: Transaction) -> None:
-        order = PaymentOrder(Decimal(tx.amount).scaleb(-telium.CURRENCIES[tx.currency][1]),
-                             tx.currency, tx.mode)  # fmt: skip
-        request = self.validate(order)
+        request = self._request_for(tx)
         transport.discard_input()  # stray bytes are not the answer to this request
         session = telium.Session(request, self.config.timing)
         tx = self._advance(tx, "connecting", "ENQ sent")
         self._drive(transport, tx, session, session.start(time.monotonic()))
 
     def _collect_late_answer(self, transport: Transport, tx: Transaction) -> None:
-        order = PaymentOrder(Decimal(tx.amount).scaleb(-telium.CURRENCIES[tx.currency][1]),
-                             tx.currency, tx.mode)  # fmt: skip
-        session = telium.Session(self.validate(order), self.config.timing)
+        session = telium.Session(self._request_for(tx), self.config.timing)
         log.warning("terminal %s: waiting for the answer to %s after a restart", self.name, tx.id)
         out = session.listen(time.monotonic(), self.config.timing.answer_timeout)
         self._drive(transport, tx, session, out)

@@ -417,12 +417,14 @@ class Session:
         if phase is Phase.RECEIVING:
             if byte == ENQ and not self._reader.partial:
                 return bytes([ACK]), rest  # the terminal repeated its ENQ
-            self.deadline = now + self.timing.byte_timeout
             try:
                 message, rest = self._reader.feed(data)
             except FrameError as exc:
                 return self._bad_answer(str(exc), now), b""
             if message is None:
+                # Only a frame in progress earns more time: noise must not hold the line open.
+                if self._reader.partial:
+                    self.deadline = now + self.timing.byte_timeout
                 return b"", b""
             try:
                 answer = parse_answer(message)
