@@ -7,6 +7,7 @@ Layout (TOML)::
     [scale]         the scale (posboxless.scale.config)
     [[scanner]]     one table per scanner (posboxless.scanner.config)
     [[payment_terminal]]  one table per card payment terminal (posboxless.terminal.config)
+    [customer_display]  a 2×20 pole display (posboxless.linedisplay.config)
 
 Each device package reads its own section; this module reads ``[server]``, finds the file and
 applies command-line overrides.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from posboxless.linedisplay.config import CustomerDisplayConfig, parse_customer_display
 from posboxless.printer.config import PrinterConfig, parse_printers
 from posboxless.scale.config import ScaleConfig, parse_scale
 from posboxless.scanner.config import ScannerConfig, parse_scanners
@@ -90,12 +92,15 @@ class Config:
     scale: ScaleConfig | None = None
     scanners: tuple[ScannerConfig, ...] = ()
     terminals: tuple[TerminalConfig, ...] = ()
+    customer_display: CustomerDisplayConfig | None = None
     source: Path | None = None
     """The file this was read from, if any."""
 
     @property
     def devices_configured(self) -> bool:
-        return bool(self.printers or self.scale or self.scanners or self.terminals)
+        return bool(
+            self.printers or self.scale or self.scanners or self.terminals or self.customer_display
+        )
 
     @property
     def simulate(self) -> bool:
@@ -181,6 +186,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         scale=parse_scale(root.table("scale")),
         scanners=tuple(parse_scanners(root.tables("scanner"))),
         terminals=tuple(parse_terminals(root.tables("payment_terminal"))),
+        customer_display=parse_customer_display(root.table("customer_display")),
         source=source,
     )
     root.finish()

@@ -16,6 +16,7 @@ from pathlib import Path
 from posboxless.config import Config
 from posboxless.device import DeviceService, PrinterService, ScaleService, ScannerService
 from posboxless.display.service import DisplayService
+from posboxless.linedisplay.service import PoleDisplayService
 from posboxless.terminal.registry import Terminals
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class Services:
     scanner: ScannerService | None = None
     display: DisplayService = field(default_factory=DisplayService)
     terminals: Terminals = field(default_factory=Terminals)
+    customer_display: PoleDisplayService | None = None
+    """The 2×20 pole display (``display`` is Odoo 12-18's HTML customer screen)."""
 
     @property
     def default_printer(self) -> PrinterService | None:
@@ -58,7 +61,7 @@ class Services:
 
     def all(self) -> list[DeviceService]:
         devices: list[DeviceService] = list(self.printers.values())
-        devices += [d for d in (self.scale, self.scanner) if d is not None]
+        devices += [d for d in (self.scale, self.scanner, self.customer_display) if d is not None]
         devices.append(self.display)
         devices += self.terminals.all()
         return devices
@@ -83,10 +86,13 @@ def claimed_serial_ports(config: Config) -> frozenset[str]:
         ports.add(config.scale.port)
     ports |= {s.device for s in config.scanners if s.device}
     ports |= {t.port for t in config.terminals if t.port}
+    if config.customer_display is not None and config.customer_display.port:
+        ports.add(config.customer_display.port)
     return frozenset(ports)
 
 
 def build_services(config: Config) -> Services:
+    from posboxless.linedisplay.factory import create_customer_display
     from posboxless.printer.factory import create_printers
     from posboxless.scale.factory import create_scale
     from posboxless.scanner.factory import create_scanner
@@ -105,4 +111,5 @@ def build_services(config: Config) -> Services:
         scanner=create_scanner(config.scanners, ctx),
         display=DisplayService(),
         terminals=create_terminals(config.terminals, ctx),
+        customer_display=create_customer_display(config.customer_display, ctx),
     )

@@ -359,6 +359,9 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                     "Plug the scale in and switch it on; lsusb lists what is seen.",
                 )
             )
+    display = config.customer_display
+    if display is not None and display.port and not _is_url(display.port):
+        results.append(_node_check("customer display", display.port, probe, who))
     for scanner in config.scanners:
         if scanner.device:
             # Keyboard-wedge scanners are only read (and grabbed).

@@ -44,7 +44,7 @@ from posboxless.device import (
     ScaleService,
 )
 from posboxless.services import Services
-from posboxless.web import jsonrpc, payment_terminal
+from posboxless.web import jsonrpc, line_display, payment_terminal
 from posboxless.web.body import BodyTooLarge, read_body
 from posboxless.web.jsonrpc import RpcError
 from posboxless.web.origin import Refusal, host_name
@@ -155,6 +155,7 @@ class HwProxyApi:
             "display_refresh": self.display_refresh,
             "payment_terminal_transaction_start": self.payment_terminal_transaction_start,
         }
+        self.handlers.update(line_display.handlers(services))
         for name in _LOG_STUBS:
             self.handlers[name] = self._log_stub(name)
         for name, reason in _UNSUPPORTED.items():
@@ -391,6 +392,8 @@ def status_snapshot(services: Services, printer: PrinterService | None = None) -
             services.scanner.status() if services.scanner else _missing("barcode scanner")
         ).as_json(),
     }
+    if services.customer_display is not None:  # the OCA 8.0 box module's key
+        result["customer_display"] = services.customer_display.status().as_json()
     for name, other in services.printers.items():
         if other is not printer:
             result[f"printer_{name}"] = other.status().as_json()

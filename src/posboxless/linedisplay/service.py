@@ -1,0 +1,288 @@
+"""The customer display service: one worker thread owns the display's serial port.
+
+The POS sends a message for every key a cashier presses (customer-display.md §3.2: no debouncing),
+and a 9600-baud display takes about 20 screens a second. So a message only replaces the wanted
+screen and wakes the worker; the worker always writes the newest one, and a burst collapses into
+the screens the display had time for, ending with the last. ``show`` never touches the port and
+answers at once whatever the display does.
+
+The port stays open; while idle the worker drains what the display sends every ``check_interval``,
+which also notices an unplugged device (the read fails), then it reopens the port until the
+display is back, and writes the set-up and the current screen again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from posboxless.device import Activity, DeviceStatus, StatusName
+from posboxless.linedisplay.commands import CommandSet
+from posboxless.linedisplay.text import Layout, Screen
+from posboxless.transports.base import Transport, TransportError
+from posboxless.transports.serial_port import SerialSettings, SerialTransport
+
+log = logging.getLogger(__name__)
+
+TransportFactory = Callable[[str, SerialSettings], Transport]
+
+
+@dataclass(frozen=True)
+class DisplayTiming:
+    retry_min: float = 0.1
+    retry_max: float = 2.0
+    check_interval: float = 0.5
+    """How often an idle worker looks at the port (drains it; notices an unplugged device)."""
+    welcome_after: float = 0.0
+    """Seconds without a message after which the welcome text comes back (the POS was closed);
+    0: never."""
+    misses_before_error: int = 2
+    """Unanswered messages in a row (with read-after-write) before the status says so."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    screen: Screen
+    sequence: int
+
+
+class PoleDisplayService:
+    """A 2×20 customer pole display on a serial / USB-serial port."""
+
+    kind = "customer_display"
+
+    def __init__(
+        self,
+        *,
+        name: str = "customer-display",
+        port: str,
+        settings: SerialSettings,
+        commands: CommandSet,
+        welcome: tuple[str, ...] = (),
+        timing: DisplayTiming | None = None,
+        transport_factory: TransportFactory = SerialTransport,
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.settings = settings
+        self.commands = commands
+        self.timing = timing or DisplayTiming()
+        self.layout = Layout(
+            commands.width, commands.rows, commands.code_table, commands.international
+        )
+        self.welcome = self.layout.screen(list(welcome))
+        self._transport_factory = transport_factory
+        self.activity = Activity()
+        self.simulator: Any = None
+        """Set by the factory in simulate mode: the simulated display (``.lines``)."""
+        self._status = DeviceStatus("connecting", ("Starting the customer display service",))
+        self._wake = threading.Condition()
+        self._wanted = Shown(self.welcome, 0)
+        self._written = -1
+        self._shown: Screen | None = None
+        self._last_message = time.monotonic()
+        self._last_replaced: tuple[str, ...] = ()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._on_stop: list[Callable[[], None]] = []
+
+    # ---- cached answers (never block) ----------------------------------------------------------
+
+    def status(self) -> DeviceStatus:
+        return self._status
+
+    def details(self) -> dict[str, Any]:
+        shown = self._shown
+        return {
+            "profile": self.commands.profile,
+            "port": self.port,
+            "serial_settings": str(self.settings),
+            "size": f"{self.commands.rows}x{self.commands.width}",
+            "code_table": self.layout.codec,
+            "lines": list(shown.text) if shown is not None else None,
+            "wanted": list(self._wanted.screen.text),
+            "not_shown_characters": "".join(dict.fromkeys(self._last_replaced)) or None,
+            "last_ok": self.activity.last_ok,
+            "last_error": self.activity.last_error,
+            "last_error_message": self.activity.last_error_message,
+            "counters": dict(self.activity.counters),
+            "simulated": self.simulator is not None,
+        }
+
+    # ---- messages ------------------------------------------------------------------------------
+
+    def show(self, lines: list[str]) -> Screen:
+        """Make ``lines`` the screen to show (the newest wins); returns it as it will appear.
+        ``lines`` must not have more entries than the display has rows."""
+        screen = self.layout.screen(lines)
+        if screen.replaced and set(screen.replaced) != set(self._last_replaced):
+            # once per change, not once per keystroke
+            log.warning(
+                "customer display %s cannot show %s (code table %s): shown as %r",
+                self.name,
+                ", ".join(repr(c) for c in dict.fromkeys(screen.replaced)),
+                self.layout.codec,
+                " / ".join(t.rstrip() for t in screen.text),
+            )
+        self._last_replaced = screen.replaced
+        self._set_wanted(screen)
+        self.activity.counters["messages"] = self.activity.counters.get("messages", 0) + 1
+        return screen
+
+    def show_welcome(self) -> None:
+        self._set_wanted(self.welcome)
+
+    def _set_wanted(self, screen: Screen) -> None:
+        with self._wake:
+            if self._written < self._wanted.sequence:
+                self.activity.counters["collapsed"] = self.activity.counters.get("collapsed", 0) + 1
+            self._wanted = Shown(screen, self._wanted.sequence + 1)
+            self._last_message = time.monotonic()
+            self._wake.notify()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=f"display-{self.name}", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        self._stopping.set()
+        with self._wake:
+            self._wake.notify()
+        if thread is not None:
+            await asyncio.to_thread(thread.join, self.settings.write_timeout + 5.0)
+        for callback in self._on_stop:
+            callback()
+        self._status = DeviceStatus("disconnected", ("Customer display service stopped",))
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        self._on_stop.append(callback)
+
+    # ---- worker thread ------------------------------------------------------------------------
+
+    def _set_status(self, status: StatusName, message: str) -> None:
+        if self._status.status != status or self._status.messages != (message,):
+            level = logging.INFO if status in ("connected", "connecting") else logging.WARNING
+            log.log(level, "customer display %s: %s: %s", self.name, status, message)
+            if status in ("error", "disconnected"):
+                self.activity.error(message)
+        self._status = DeviceStatus(status, (message,))
+
+    def _run(self) -> None:
+        delay = self.timing.retry_min
+        while not self._stopping.is_set():
+            worked = False
+            try:
+                worked = self._connect_and_serve()
+            except Exception as exc:  # the worker must survive anything and keep retrying
+                log.exception("customer display %s: unexpected failure", self.name)
+                self._set_status("error", f"Customer display failure: {exc}")
+            self._shown = None
+            if self._stopping.is_set():
+                break
+            delay = self.timing.retry_min if worked else min(delay * 2, self.timing.retry_max)
+            self._stopping.wait(delay)
+
+    def _connect_and_serve(self) -> bool:
+        transport = self._transport_factory(self.port, self.settings)
+        try:
+            transport.open()
+        except TransportError as exc:
+            self._set_status("disconnected", str(exc))
+            return False
+        # a display that was away shows nothing (or something stale): write the screen again
+        with self._wake:
+            self._written = -1
+        try:
+            opening = self.commands.opening()
+            if opening:
+                transport.write(opening)
+            return self._serve(transport)
+        except TransportError as exc:
+            self._failed(exc)
+            return False
+        finally:
+            transport.close()
+
+    def _failed(self, exc: TransportError) -> None:
+        text = str(exc)
+        if "timeout" in text.lower():
+            self._set_status(
+                "error",
+                f"The customer display on {self.port} does not take data (write timed out): "
+                f"check that it is on, its cable, and the serial settings ({self.settings})",
+            )
+        else:
+            self._set_status("disconnected", f"Customer display on {self.port}: {text}")
+
+    def _serve(self, transport: Transport) -> bool:
+        misses = 0
+        answered = False
+        if not self.commands.read_after_write:
+            self._connected()
+        while not self._stopping.is_set():
+            with self._wake:
+                if self._written == self._wanted.sequence:
+                    self._wake.wait(self.timing.check_interval)
+                wanted = self._wanted
+            if self._stopping.is_set():
+                break
+            if self._written == wanted.sequence:
+                transport.read(256, 0)  # drain; raises once the device is gone
+                self._idle()
+                continue
+            transport.write(self.commands.message(list(wanted.screen.data)))
+            with self._wake:
+                self._written = wanted.sequence
+            self._shown = wanted.screen
+            self.activity.ok("shown")
+            if self.commands.read_after_write:
+                if transport.read(1, self.commands.read_after_write):
+                    misses = 0
+                    answered = True
+                    self._connected()
+                else:
+                    misses += 1
+                    self.activity.counters["no_answer"] = (
+                        self.activity.counters.get("no_answer", 0) + 1
+                    )
+                    if misses >= self.timing.misses_before_error:
+                        self._set_status(
+                            "error",
+                            f"No answer from the customer display on {self.port} after "
+                            f"{misses} messages: check that it is on, its cable and the "
+                            f"serial settings ({self.settings}), or set read_after_write = 0",
+                        )
+        return answered or not self.commands.read_after_write
+
+    def _connected(self) -> None:
+        c = self.commands
+        self._set_status(
+            "connected",
+            f"Connected to the {c.profile} customer display ({c.rows}×{c.width}) on "
+            f"{self.port} ({self.settings})",
+        )
+
+    def _idle(self) -> None:
+        after = self.timing.welcome_after
+        if not after:
+            return
+        with self._wake:
+            quiet = time.monotonic() - self._last_message
+            if quiet >= after and self._wanted.screen is not self.welcome:
+                log.info(
+                    "customer display %s: no message for %.0f s, showing the welcome text",
+                    self.name,
+                    quiet,
+                )
+                self._wanted = Shown(self.welcome, self._wanted.sequence + 1)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from posboxless.config import parse_config
+from posboxless.settings import ConfigError
+
+
+def test_defaults_per_profile() -> None:
+    config = parse_config({"customer_display": {"port": "/dev/ttyUSB0"}}).customer_display
+    assert config is not None
+    assert config.profile == "epson" and config.commands.code_table == 19
+    assert str(config.serial_settings) == "9600 8N1"
+    assert config.welcome == ("Welcome!", "")
+    aures = parse_config({"customer_display": {"port": "/dev/x", "profile": "aures"}})
+    assert aures.customer_display is not None
+    assert aures.customer_display.commands.opening() == bytes.fromhex(
+        "02 05 43 31 03 02 05 54 01 03 02 05 55 13 03"
+    )
+
+
+def test_overrides() -> None:
+    table = {
+        "port": "/dev/ttyS0",
+        "profile": "bixolon",
+        "serial_settings": "19200 8N1",
+        "code_table": 16,
+        "init": "1B 40 1F 43 00",
+        "clear": "",
+        "goto": "cd5220",
+        "width": 16,
+        "read_after_write": 0.05,
+        "welcome": ["Bonjour", "et bienvenue"],
+        "welcome_after": 0,
+    }
+    config = parse_config({"customer_display": table}).customer_display
+    assert config is not None
+    c = config.commands
+    assert (c.init, c.clear, c.goto, c.width, c.code_table) == (
+        b"\x1b\x40\x1f\x43\x00",
+        b"",
+        "cd5220",
+        16,
+        16,
+    )
+    assert config.serial_settings.baudrate == 19200 and config.welcome_after == 0
+    ascii_only = parse_config({"customer_display": {"port": "/x", "code_table": "ascii"}})
+    assert ascii_only.customer_display and ascii_only.customer_display.commands.code_table is None
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({}, "customer_display.port"),
+        ({"port": "/x", "profile": "star"}, "customer_display.profile"),
+        ({"port": "/x", "init": "zz"}, "customer_display.init"),
+        ({"port": "/x", "code_table": 99}, "customer_display.code_table"),
+        ({"port": "/x", "code_table": "cp858"}, "customer_display.code_table"),
+        ({"port": "/x", "welcome": ["a", "b", "c"]}, "customer_display.welcome"),
+        ({"port": "/x", "serial_settings": "fast"}, "customer_display.serial_settings"),
+        ({"port": "/x", "colour": "green"}, "customer_display.colour"),
+    ],
+)
+def test_bad_configuration(table: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"customer_display": table})
+    assert error.value.key == key
