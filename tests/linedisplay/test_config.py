@@ -65,3 +65,17 @@ def test_bad_configuration(table: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError) as error:
         parse_config({"customer_display": table})
     assert error.value.key == key
+
+
+def test_template_example_is_valid() -> None:
+    import re
+
+    from posboxless.ops.config_file import check_config_text, render_config
+
+    example = re.compile(r"^# (\[\[?[a-z_]+\]\]?(\s+#.*)?|[a-z_]+ = .*)$")
+    text = "\n".join(
+        line[2:] if example.match(line) else line for line in render_config().splitlines()
+    )
+    display = check_config_text(text).customer_display
+    assert display is not None and display.profile == "epson"
+    assert display.commands.init == b"\x1f\x43\x00" and display.welcome_after == 300
