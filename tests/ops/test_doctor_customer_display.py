@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from posboxless.app import create_app
+from posboxless.config import parse_config
+from posboxless.linedisplay.simulator import PoleDisplaySimulator
+from posboxless.ops.checks import run_checks
+from posboxless.services import build_services
+
+from ..live import live_server
+from ..scanner.scanner_helpers import wait_until
 from .test_doctor import Till, _device, by_name, till  # noqa: F401  (fixture)
+from .test_running_till import probe, ring, tomllib  # noqa: F401  (fixture)
 
 
 def _with_display(till: Till) -> None:  # noqa: F811
@@ -33,3 +42,34 @@ def test_display_port_permission_denied(till: Till, fake_root: Path) -> None:  #
     _, results = till.check()
     (display,) = by_name(results, "customer display")
     assert display.level == "fail" and "may not open it" in display.message and display.fix
+
+
+def test_doctor_reports_a_display_that_does_not_answer(tmp_path: Path, ring: None) -> None:  # noqa: F811
+    """The running proxy saw the display stay silent: doctor says so."""
+    sim = PoleDisplaySimulator().start()  # never answers (answer_byte unset)
+    srv = tmp_path / "srv"
+    srv.mkdir()
+    config_file = srv / "till.toml"
+    config_file.write_text(
+        f'[server]\ndata_dir = "{srv / "data"}"\nhttps_port = 0\n'
+        f'[customer_display]\nport = "{sim.port}"\nread_after_write = 0.1\n'
+    )
+    config = parse_config(tomllib.loads(config_file.read_text()), source=config_file)
+    services = build_services(config)
+    root = tmp_path / "root"
+    (root / "etc/posboxless").mkdir(parents=True)
+    try:
+        with live_server(create_app(config, services), services=services) as url:
+            port = url.rsplit(":", 1)[1]
+            (root / "etc/posboxless/config.toml").write_text(f"[server]\nhttp_port = {port}\n")
+            display = services.customer_display
+            assert display is not None
+            display.show(["one more", "message"])
+            assert wait_until(lambda: display.status().status == "error")
+            results = run_checks(None, probe(root))
+    finally:
+        sim.close()
+    (reported,) = [
+        r for r in results if r.name == "customer_display 'customer-display' (running proxy)"
+    ]
+    assert reported.level == "fail" and "No answer from the customer display" in reported.message

@@ -424,6 +424,8 @@ def device_paths(config: Config) -> list[tuple[str, str]]:
             named.append((label, terminal.port))
         if terminal.usb:
             named.append((label, "usb {:04x}:{:04x}".format(*terminal.usb)))
+    if config.customer_display is not None and config.customer_display.port:
+        named.append(("customer display", config.customer_display.port))
     return named
 
 
