@@ -84,6 +84,8 @@ class PoleDisplayService:
         self._wake = threading.Condition()
         self._wanted = Shown(self.welcome, 0)
         self._written = -1
+        self._taken = -1
+        """The newest screen the worker took (written, or being written)."""
         self._shown: Screen | None = None
         self._last_message = time.monotonic()
         self._last_replaced: tuple[str, ...] = ()
@@ -139,7 +141,7 @@ class PoleDisplayService:
 
     def _set_wanted(self, screen: Screen) -> None:
         with self._wake:
-            if self._written < self._wanted.sequence:
+            if self._taken < self._wanted.sequence:  # replaced before the worker took it
                 self.activity.counters["collapsed"] = self.activity.counters.get("collapsed", 0) + 1
             self._wanted = Shown(screen, self._wanted.sequence + 1)
             self._last_message = time.monotonic()
@@ -202,7 +204,7 @@ class PoleDisplayService:
             return False
         # a display that was away shows nothing (or something stale): write the screen again
         with self._wake:
-            self._written = -1
+            self._written = self._taken = -1
         try:
             opening = self.commands.opening()
             if opening:
@@ -235,6 +237,7 @@ class PoleDisplayService:
                 if self._written == self._wanted.sequence:
                     self._wake.wait(self.timing.check_interval)
                 wanted = self._wanted
+                self._taken = wanted.sequence
             if self._stopping.is_set():
                 break
             if self._written == wanted.sequence:
