@@ -100,7 +100,7 @@ class PoleDisplayService:
 
     def details(self) -> dict[str, Any]:
         shown = self._shown
-        return {
+        details: dict[str, Any] = {
             "profile": self.commands.profile,
             "port": self.port,
             "serial_settings": str(self.settings),
@@ -115,6 +115,10 @@ class PoleDisplayService:
             "counters": dict(self.activity.counters),
             "simulated": self.simulator is not None,
         }
+        if self.simulator is not None:
+            # what the simulated display made of the bytes (the demo page shows it)
+            details["display_shows"] = self.simulator.lines
+        return details
 
     # ---- messages ------------------------------------------------------------------------------
 

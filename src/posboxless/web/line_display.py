@@ -14,10 +14,13 @@ only logs it).
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from functools import cache
+from importlib import resources
 from typing import Any, Protocol
 
 from posboxless.device import DeviceUnavailable, InvalidInput
@@ -176,4 +179,37 @@ def action_lines(data: dict[str, Any], width: int, rows: int) -> list[str]:
         f"Unknown display action {action!r}; expected display_lines, add_line, "
         "update_quantity, update_unit_price, update_discount, remove_line or payment_balance",
         arguments=[f"Unknown display action {action!r}", action],
+    )
+
+
+# ---- the diagnostics page's card --------------------------------------------------------------
+
+_CARD_STYLE = (
+    "#pole-display .pole-screen{display:inline-block;font:1.3em/1.35 monospace;white-space:pre;"
+    "background:#0d1f12;color:#8ef0a0;padding:.35em .6em;border-radius:4px;margin:.2em 0}"
+)
+
+
+@cache
+def _script() -> str:
+    return resources.files("posboxless.web").joinpath("static/pole_display.js").read_text("utf-8")
+
+
+def page_card(services: _HasDisplay) -> str:
+    """The live 2×20 text for the diagnostics page (empty without a display); its script
+    refreshes it every second."""
+    display = services.customer_display
+    if display is None:
+        return ""
+    e = html.escape
+    details = display.details()
+    lines = details.get("display_shows") or details.get("lines") or [""] * display.commands.rows
+    status = display.status().status
+    rows = "".join(f"<div class='pole-row'>{e(line)}</div>" for line in lines)
+    return (
+        f"<style>{_CARD_STYLE}</style><h2>Customer display</h2>"
+        f"<div id='pole-display' class='card'><div class='pole-screen'>{rows}</div>"
+        f"<div class='sub'>{e(display.commands.profile)} · {e(display.port)} · "
+        f"<span class='pole-status {e(status)}'>{e(status)}</span></div></div>"
+        f"<script>{_script()}</script>"
     )

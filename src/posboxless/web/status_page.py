@@ -25,6 +25,7 @@ from posboxless import __version__
 from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
 from posboxless.ops.diagnostics import last_receipt_image, may_act, snapshot
 from posboxless.terminal.actions import ACTIONS as TERMINAL_ACTIONS
+from posboxless.web import line_display
 from posboxless.web.body import read_body
 from posboxless.web.proxy_state import proxy_state_lines
 
@@ -112,6 +113,7 @@ def render(state: AppState, request: Request | None = None) -> str:
         "<div id='printers' class='grid'></div>"
         "<div id='receipt-box'></div>"
         "<h2>Payment terminals</h2><div id='terminals' class='grid'></div>"
+        f"{line_display.page_card(state.services)}"
         "<h2>POS clients seen</h2><div id='clients'></div>"
         "<h2>Recent log lines</h2><pre id='logs'></pre>"
         "<p class='sub'>Metrics for monitoring: <a href='/metrics'>/metrics</a> · "
