@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from posboxless import tls
 
@@ -250,3 +251,25 @@ def test_tls_files_are_private(tmp_path: Path) -> None:
     for path in (tmp_path / "tls").iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE((tmp_path / "tls").stat().st_mode) == 0o700
+
+
+def test_doctor_warns_about_an_unconstrained_ca_until_it_is_replaced(tmp_path: Path) -> None:
+    from posboxless.ops.certificate import CertificateFiles, check_certificate
+
+    _old_unconstrained_ca(tmp_path)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    tls_dir = tmp_path / "tls"
+    files = CertificateFiles(tls_dir / "server.pem", tls_dir / "server.key", tls_dir / "ca.pem")
+    # A server certificate signed by the old CA, as an older version left it.
+    (tls_dir / "server.pem").write_bytes(
+        _mint(tmp_path, x509.DNSName("localhost")).public_bytes(serialization.Encoding.PEM)
+    )
+    results = check_certificate(files, ["localhost"], now)
+    assert any("no name constraints" in r.message for r in results), results
+
+    tls.ensure_certificates(tmp_path, ["localhost"], ["127.0.0.1"])
+    results = check_certificate(files, ["localhost"], now)
+    assert [r.level for r in results] == ["warn"]
+    assert "replaced" in results[0].message and "export-ca" in results[0].fix
+    tls.clear_replaced_notice(tmp_path)
+    assert [r.level for r in check_certificate(files, ["localhost"], now)] == ["ok"]

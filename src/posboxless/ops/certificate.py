@@ -128,6 +128,7 @@ def check_certificate(
         )
 
     results.append(_check_key(files, cert))
+    results.append(_check_ca(files))
     if not any(r.level != "ok" for r in results):
         trust = (
             f" Browsers trust it once {files.ca} is imported as an authority."
@@ -138,6 +139,41 @@ def check_certificate(
             ok(NAME, f"Valid until {not_after:%Y-%m-%d}, names {', '.join(sorted(names))}.{trust}")
         ]
     return [r for r in results if r.level != "ok"]
+
+
+def _check_ca(files: CertificateFiles) -> CheckResult:
+    """The generated CA must be name-constrained (older versions made it without)."""
+    if files.ca is None:
+        return ok(NAME, "own certificate")
+    try:
+        ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    except (OSError, ValueError):
+        return ok(NAME, "no readable CA (serve makes one)")
+    try:
+        is_ca = ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        return ok(NAME, "not a CA posboxless made")
+    try:
+        ca.extensions.get_extension_for_class(x509.NameConstraints)
+    except x509.ExtensionNotFound:
+        return warn(
+            NAME,
+            f"The local CA {files.ca} has no name constraints (made by an older posboxless): "
+            "whoever copies its key could make certificates a browser trusting it accepts for "
+            "any site.",
+            "Restart the service (sudo systemctl restart posboxless): a name-constrained CA "
+            "replaces it; then import the new one into the browsers (posboxless export-ca).",
+        )
+    replaced = files.ca.parent / "ca-replaced.txt"
+    if replaced.exists():
+        return warn(
+            NAME,
+            f"The local CA was replaced ({replaced.read_text('utf-8', 'replace').strip()}).",
+            "Import the new one into every browser that used the old one: posboxless export-ca.",
+        )
+    return ok(NAME, "CA name-constrained")
 
 
 def _check_key(files: CertificateFiles, cert: x509.Certificate) -> CheckResult:

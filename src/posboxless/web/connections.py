@@ -195,6 +195,9 @@ class ConnectionGuard:
         return handle
 
 
+_OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+
+
 class Listener(socket.socket):
     """A listening socket whose ``accept`` asks the guard first (see the module)."""
 
@@ -204,18 +207,18 @@ class Listener(socket.socket):
         guard = self.guard
         if guard is None:
             return super().accept()
-        if not guard.may_accept():
-            conn, _ = super().accept()  # raises BlockingIOError when nobody is waiting
-            conn.close()
-            guard.refused_one()
-            raise BlockingIOError
+        refuse = not guard.may_accept()
         try:
-            conn, address = super().accept()
+            conn, address = super().accept()  # BlockingIOError when nobody is waiting
         except OSError as exc:
-            if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+            if exc.errno not in _OUT_OF_RESOURCES:
                 raise
             guard.accept_failed(exc)
             raise BlockingIOError from None
+        if refuse:
+            conn.close()
+            guard.refused_one()
+            raise BlockingIOError
         guard.accepted()
         return conn, address
 
