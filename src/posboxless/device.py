@@ -228,7 +228,9 @@ class PrinterService(DeviceService, Protocol):
         """Wait, without polling, until the job is final or ``timeout`` seconds passed (None: the
         printer's ``answer_timeout``). On time-out a job not yet started is withdrawn (it can
         never print later) unless ``withdraw`` is False; None follows the printer's ``offline``
-        policy (``queue`` keeps receipts; drawer kicks are always withdrawn)."""
+        policy (``queue`` keeps receipts; drawer kicks are always withdrawn). Cancelling the wait
+        (the client left) counts as a time-out: a caller that cannot be told must not get a
+        copy printed behind its back."""
         ...
 
     async def submit_xml_receipt(self, xml: str, *, source: JobSource = "hw_proxy") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import threading
@@ -222,3 +223,20 @@ async def test_queue_printer_keeps_receipts_for_later_but_not_drawer_kicks(
             await until(lambda: [e["state"] for e in shop.journal()] == ["withdrawn", "done"])
             assert len(copies(shop.sim, version)) == 1
             assert shop.sim.printer.received.count(b"\x1bp") == 0
+
+
+async def test_pos_that_stops_waiting_never_gets_a_copy_behind_its_back(tmp_path: Path) -> None:
+    """Odoo 10/12 kitchen printers abort the call after 5 s and send the receipt again."""
+    with till(tmp_path, answer_timeout=60) as shop:
+        async with httpx.AsyncClient(base_url=shop.url, timeout=30) as http:
+            pos = Pos(http, "10")
+            await shop.printer_off()
+            call = asyncio.ensure_future(pos.print_receipt(1))
+            await until(lambda: [e["state"] for e in shop.journal()] == ["queued"])
+            call.cancel()  # the client gives up: its connection closes
+            with contextlib.suppress(asyncio.CancelledError):
+                await call
+            await until(lambda: [e["state"] for e in shop.journal()] == ["withdrawn"])
+            await shop.printer_on()
+            assert pos.succeeded(await pos.print_receipt(1))  # the client's resend
+            assert copies(shop.sim, "10") == [1]

@@ -240,7 +240,9 @@ class EscPosPrinterService:
     async def wait_job(
         self, job_id: str, timeout: float | None = None, *, withdraw: bool | None = None
     ) -> JobOutcome:
-        """See ``PrinterService.wait_job``. Cancelling the wait leaves the job as it is."""
+        """See ``PrinterService.wait_job``. A cancelled wait (its caller left, so nobody can be
+        told any more) ends as a time-out does: a job not started is withdrawn (unless
+        ``withdraw`` is False), a job partly sent is remembered for its resend to join."""
         queue = self._require_queue()
         try:
             number = int(job_id)
@@ -273,6 +275,10 @@ class EscPosPrinterService:
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), remaining)
+        except asyncio.CancelledError:
+            if self._queue is queue:
+                await asyncio.shield(self._conclude(queue, number, withdraw, drawer, timeout))
+            raise
         finally:
             waiters = self._waiters.get(number)
             if waiters is not None:
@@ -281,6 +287,14 @@ class EscPosPrinterService:
                     del self._waiters[number]
         if self._queue is not queue:
             raise DeviceUnavailable(f"Printer '{self.name}' was stopped", reason="offline")
+        return await self._conclude(queue, number, withdraw, drawer, timeout)
+
+    async def _conclude(
+        self, queue: JobQueue, number: int, withdraw: bool, drawer: bool, timeout: float
+    ) -> JobOutcome:
+        """The wait is over: withdraw the job if it has not started (and may be), then say where
+        it stands."""
+        job = await asyncio.to_thread(queue.get, number)
         if job is not None and job.state is JobState.QUEUED and withdraw and job.attempts == 0:
             reason, problem = self._blocked_reason(timeout)
             if await asyncio.to_thread(queue.withdraw, number, f"withdrawn: {problem}"):

@@ -271,12 +271,14 @@ class HwProxyApi:
             raise InvalidInput("print_xml_receipt needs 'receipt': the XML text of the receipt")
         printer = self._printer(call)
         job = await printer.submit_xml_receipt(receipt)
-        return _answer_8_12("XML receipt", await printer.wait_job(job))
+        outcome = await _wait_unless_gone(call.request, printer, job)
+        return None if outcome is None else _answer_8_12("XML receipt", outcome)
 
     async def open_cashbox(self, call: Call) -> str | None:
         printer = self._printer(call)
         job = await printer.submit_drawer_kick()
-        return _answer_8_12("cash drawer kick", await printer.wait_job(job))
+        outcome = await _wait_unless_gone(call.request, printer, job)
+        return None if outcome is None else _answer_8_12("cash drawer kick", outcome)
 
     async def default_printer_action(self, call: Call) -> bool:
         data = call.params.get("data")
@@ -303,9 +305,11 @@ class HwProxyApi:
                     f"Unknown printer action {action!r}; expected 'print_receipt' or 'cashbox'",
                     arguments=[f"Unknown printer action {action!r}", action],
                 )
-            outcome = await printer.wait_job(job)
+            outcome = await _wait_unless_gone(call.request, printer, job)
         except DeviceUnavailable as exc:
             log.warning("printer action %s refused: %s", action, exc)
+            return False
+        if outcome is None:
             return False
         _log_outcome(f"printer action {action}", outcome)
         # true also for "partly sent, not confirmed" and "kept for later": see the module doc.
@@ -432,6 +436,27 @@ async def _disconnected(request: Request) -> None:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             return
+
+
+async def _wait_unless_gone(
+    request: Request, printer: PrinterService, job: str
+) -> JobOutcome | None:
+    """The job's outcome, or None when the POS went away first (Odoo 10/12 kitchen printers give
+    up after 5 s and send the job again): the cancelled wait then withdraws the job if it has not
+    started, so the resend prints the only copy."""
+    waiting = asyncio.ensure_future(printer.wait_job(job))
+    watcher = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({waiting, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if waiting.done():
+        return waiting.result()
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    log.warning("job %s: the POS left before the answer; not printed behind its back", job)
+    return None
 
 
 def _log_outcome(what: str, outcome: JobOutcome) -> None:
