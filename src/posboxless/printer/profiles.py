@@ -49,6 +49,11 @@ class PrinterProfile:
     them dot for dot, centred; ``integer`` enlarges them by the largest whole factor that fits,
     without smoothing; ``fit`` stretches them smoothly to the full width. Wider images are always
     shrunk to fit."""
+    realtime_switch: bool = False
+    """The printer takes ``GS ( D`` (enable/disable real-time commands, Epson fn 20): a job whose
+    bytes hold a real-time drawer-pulse or power-off pattern (image data can) is sent with those
+    commands switched off and back on after it. False where unknown: an unknown command may print
+    as garbage; such jobs are then only logged and counted (``realtime_unguarded``)."""
 
 
 def _profile(name: str, width: int, columns: int, columns_b: int, **kw: Any) -> PrinterProfile:
@@ -71,11 +76,12 @@ def _profile(name: str, width: int, columns: int, columns_b: int, **kw: Any) -> 
 BUILTIN_PROFILES: dict[str, PrinterProfile] = {
     p.name: p
     for p in (
-        _profile("TM-T20", 576, 48, 64),
-        _profile("TM-T20II", 576, 48, 64),
-        _profile("TM-T20III", 576, 48, 64),
-        _profile("TM-T88V", 512, 42, 56),
-        _profile("TM-m30", 576, 48, 64),
+        # GS ( D is in Epson's ESC/POS reference for all five models.
+        _profile("TM-T20", 576, 48, 64, realtime_switch=True),
+        _profile("TM-T20II", 576, 48, 64, realtime_switch=True),
+        _profile("TM-T20III", 576, 48, 64, realtime_switch=True),
+        _profile("TM-T88V", 512, 42, 56, realtime_switch=True),
+        _profile("TM-m30", 576, 48, 64, realtime_switch=True),
         _profile("generic-80", 576, 48, 64, cut="full"),
         _profile("generic-58", 384, 32, 42, cut="full"),
     )
@@ -164,5 +170,9 @@ def _check_field(field: str, value: Any, field_key: str) -> Any:
             return "fit" if value else "native"
         if value not in IMAGE_SCALINGS:
             raise ConfigError(field_key, "one of " + ", ".join(map(repr, IMAGE_SCALINGS)), value)
+        return value
+    if field == "realtime_switch":
+        if not isinstance(value, bool):
+            raise ConfigError(field_key, "true or false", value)
         return value
     raise ConfigError(field_key, "a known profile field", field)  # pragma: no cover

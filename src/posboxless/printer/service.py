@@ -110,7 +110,12 @@ class EscPosPrinterService:
             )
         on_first = self._queue_startup_ticket if self.config.startup_ticket else None
         self._worker = PrinterWorker(
-            self.name, self.transport, self._queue, self.settings, on_first_connection=on_first
+            self.name,
+            self.transport,
+            self._queue,
+            self.settings,
+            on_first_connection=on_first,
+            realtime_switch=self.profile.realtime_switch,
         )
         self._worker.start()
         self._started_at = time.time()

@@ -16,6 +16,13 @@ read at a printer's pace (slower than the link, so answers to patterns inside an
 while the host is still writing), and ``drop_after_image_queries`` drops the line right after
 answering the n-th ``DLE EOT`` pattern found inside ``GS v 0`` raster data (the printer resets:
 what it held is lost).
+
+It also executes ``DLE DC4`` fn 1 (``10 14 01 m t``, a drawer pulse) wherever it finds it, image
+data included, as an Epson does, unless ``GS ( D`` switched it off (``realtime_pulses`` records
+each pulse; ``realtime_ignored`` counts the patterns found while switched off); fn 2 (power off)
+is recorded in ``realtime_power_offs`` when ``GS ( D`` enabled it. ``GS ( D`` takes effect where
+it sits in the stream (as if the printer processed commands as fast as it reads them) and
+``ESC @`` restores the power-on setting, as some manuals state: the strict reading.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import select
 import socket
 import threading
@@ -48,7 +56,10 @@ _STATUS_BYTES: dict[str, tuple[int, int, int, int]] = {
 }
 
 _DLE_EOT = b"\x10\x04"
+_DLE_DC4 = b"\x10\x14"
 _RASTER = b"\x1d\x76\x30"  # GS v 0 m xL xH yL yH, then xL+xH*256 times yL+yH*256 data bytes
+# DLE DC4 (real-time, acted on anywhere), GS ( D and ESC @ (commands: not inside raster data).
+_REALTIME_EVENTS = re.compile(rb"\x10\x14|\x1d\(D|\x1b@")
 
 
 class SimulatedPrinter:
@@ -80,6 +91,17 @@ class SimulatedPrinter:
         self.drop_requested = False
         self.image_queries = 0
         """DLE EOT patterns answered so far that were inside raster data."""
+        self.realtime_pulses: list[tuple[int, int]] = []
+        """``(pin, ms)`` of every real-time drawer pulse executed (``DLE DC4`` fn 1)."""
+        self.realtime_ignored = 0
+        """``DLE DC4`` fn 1/2 patterns received while switched off by ``GS ( D``."""
+        self.realtime_power_offs = 0
+        """``DLE DC4`` fn 2 executed (only after ``GS ( D`` enabled it)."""
+        self.realtime_switches: list[tuple[int, bool]] = []
+        """Every ``GS ( D`` pair applied: ``(function, enabled)``."""
+        self._pulse_enabled = True  # power-on values (Epson)
+        self._power_off_enabled = False
+        self._realtime_pos = 0
         self._query_pos = 0
         self._raster_pos = 0
         self._raster_spans: list[tuple[int, int]] = []
@@ -117,6 +139,7 @@ class SimulatedPrinter:
             before = len(self.received)
             self.received += data
             answers = self._find_queries()
+            self._find_realtime()
             taken = data[: max(0, len(self.received) - before)]
             self._changed.notify_all()
         if self._recorder is not None:
@@ -128,7 +151,7 @@ class SimulatedPrinter:
     def reset_stream(self) -> None:
         """A new connection (or a power cycle): no command is in progress any more."""
         with self._changed:
-            self._query_pos = self._raster_pos = len(self.received)
+            self._query_pos = self._raster_pos = self._realtime_pos = len(self.received)
             self._raster_spans.clear()
         if self._recorder is not None:
             self._recorder.reset_stream()
@@ -168,6 +191,68 @@ class SimulatedPrinter:
         self._query_pos = max(self._query_pos, len(received) - 1)
         return answers
 
+    def _find_realtime(self) -> None:
+        """Act on ``DLE DC4`` fn 1/2 anywhere in the new bytes, and on ``GS ( D`` / ``ESC @``
+        outside raster data, in stream order (``_find_queries`` found the raster spans)."""
+        received = self.received
+        while match := _REALTIME_EVENTS.search(received, self._realtime_pos):
+            at = match.start()
+            kind = match.group()
+            if kind == _DLE_DC4:
+                if at + 5 > len(received):
+                    self._realtime_pos = at
+                    return
+                fn, m, t = received[at + 2 : at + 5]
+                if fn == 1 and m in (0, 1, 48, 49) and 1 <= t <= 8:
+                    if self._pulse_enabled:
+                        pin = 2 if m in (0, 48) else 5
+                        self.realtime_pulses.append((pin, t * 100))
+                        log.warning(
+                            "simulated printer: real-time drawer pulse (DLE DC4 1) on pin %d at "
+                            "byte %d",
+                            pin,
+                            at,
+                        )
+                    else:
+                        self.realtime_ignored += 1
+                    self._realtime_pos = at + 5
+                elif fn == 2 and (m, t) == (1, 8):
+                    if self._power_off_enabled:
+                        self.realtime_power_offs += 1
+                    else:
+                        self.realtime_ignored += 1
+                    self._realtime_pos = at + 5
+                else:
+                    self._realtime_pos = at + 2
+                continue
+            inside_image = any(start <= at < end for start, end in self._raster_spans)
+            if kind == b"\x1b@":
+                if not inside_image:
+                    self._pulse_enabled, self._power_off_enabled = True, False
+                self._realtime_pos = at + 2
+                continue
+            if at + 5 > len(received):  # GS ( D pL pH
+                self._realtime_pos = at
+                return
+            end = at + 5 + received[at + 3] + 256 * received[at + 4]
+            if end > len(received):
+                self._realtime_pos = at
+                return
+            if not inside_image and end - at >= 6 and received[at + 5] == 20:
+                pairs = received[at + 6 : end]
+                for function, setting in zip(pairs[::2], pairs[1::2], strict=False):
+                    enabled = setting in (1, 49)
+                    self.realtime_switches.append((function, enabled))
+                    if function == 1:
+                        self._pulse_enabled = enabled
+                    elif function == 2:
+                        self._power_off_enabled = enabled
+                self._realtime_pos = end
+            else:
+                self._realtime_pos = at + 3
+        # A trailing DLE or GS ( may start an event completed by the next read.
+        self._realtime_pos = max(self._realtime_pos, len(received) - 2)
+
     def _find_raster(self) -> None:
         received = self.received
         while True:
@@ -186,7 +271,8 @@ class SimulatedPrinter:
             height = received[found + 6] + 256 * received[found + 7]
             start = found + 8
             # Spans wholly behind the query scan are done with.
-            self._raster_spans = [span for span in self._raster_spans if span[1] > self._query_pos]
+            behind = min(self._query_pos, self._realtime_pos)
+            self._raster_spans = [span for span in self._raster_spans if span[1] > behind]
             self._raster_spans.append((start, start + width * height))
             self._raster_pos = start
 

@@ -37,6 +37,12 @@ Per profile: with ``status_queries = false`` (printers that do not implement DLE
 write-only transport (a file), nothing can be proven: a job is ``done`` once the operating system
 took its bytes, and the journal says so only in that sense.
 
+Real-time drawer pulses and power-off (``DLE DC4`` fn 1/2) in a job's bytes would be executed
+too: with the profile's ``realtime_switch`` the job is sent with them switched off by ``GS ( D``
+(after its leading ``ESC @``) and switched back on after it (``escpos.realtime``); without it
+the job is sent as it is, logged once and counted (``realtime_unguarded``). ``GS ( D`` leaves
+``DLE EOT`` alone and holds no ``10`` byte, so the counting above is unchanged.
+
 Assumption (Epson's documented behaviour, shared by the simulator): every ``10 04 n`` with
 n = 1..4 is answered with one byte; a ``10 04`` followed by another byte is not a query and that
 byte is scanned again. A printer that ignores patterns inside image data answers fewer than
@@ -58,6 +64,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from posboxless.device import DeviceStatus
+from posboxless.printer.escpos.realtime import count_realtime_hazards, guard_realtime
 from posboxless.printer.escpos.status import (
     STATUS_QUERIES,
     PrinterState,
@@ -126,8 +133,12 @@ class PrinterWorker:
         settings: WorkerSettings,
         *,
         on_first_connection: Callable[[], None] | None = None,
+        realtime_switch: bool = False,
     ) -> None:
         self.name = name
+        self._realtime_switch = realtime_switch
+        """The profile's ``realtime_switch``: the printer takes ``GS ( D``."""
+        self._realtime_job: int | None = None
         self.transport = transport
         self.queue = queue
         self.settings = settings
@@ -265,7 +276,9 @@ class PrinterWorker:
         self.queue.note_error(job.id, f"waiting: {message}")
 
     def _print(self, job: Job) -> None:
-        data = REPRINT_INTERRUPTED + job.data if job.interrupted else job.data
+        data = self._guarded(job)
+        if job.interrupted:
+            data = REPRINT_INTERRUPTED + data
         if not self.queue.mark_attempt(job.id):
             return  # withdrawn (its caller was told it failed) or expired meanwhile: never sent
         self._publish(current_job=job.id, status=self._connected_status(job.id))
@@ -292,6 +305,40 @@ class PrinterWorker:
         self._count(f"printed_{job.kind}")
         self._publish(current_job=None, pending=self.queue.pending_count())
         self._publish(status=self._connected_status(None))
+
+    def _guarded(self, job: Job) -> bytes:
+        """The job's bytes, with the real-time commands its data would trigger (a drawer pulse
+        or a power-off pattern inside an image) switched off around it where the printer can."""
+        hazards = count_realtime_hazards(job.data)
+        if not hazards:
+            return job.data
+        first_attempt = job.id != self._realtime_job  # a reprint is not logged again
+        self._realtime_job = job.id
+        if self._realtime_switch:
+            if not first_attempt:
+                return guard_realtime(job.data)
+            self._count("realtime_guarded")
+            log.info(
+                "printer %s: job %d holds %d real-time drawer/power patterns; sent with them "
+                "switched off (GS ( D)",
+                self.name,
+                job.id,
+                hazards,
+            )
+            return guard_realtime(job.data)
+        # Nothing sound is left: changing image bytes would change the receipt, and where a
+        # band starts does not move a pattern out of the band's data.
+        if not first_attempt:
+            return job.data
+        self._count("realtime_unguarded")
+        log.warning(
+            "printer %s: job %d holds %d real-time drawer-pulse/power-off patterns that this "
+            "printer may execute (its profile has no realtime_switch): the drawer may open",
+            self.name,
+            job.id,
+            hazards,
+        )
+        return job.data
 
     def _send_confirmed(self, job_id: int, data: bytes) -> None:
         """Write the job and our status queries; return once the printer has provably read all

@@ -258,6 +258,8 @@ class EscPosDecoder:
 
     def _reset(self) -> None:
         self._style = CharStyle()
+        # GS ( D fn 1 (real-time pulse) at power-on; ESC @ restores it (the strict reading).
+        self._realtime_pulse = True
         self._align = "left"
         self._codec = self._tables[_POWER_ON_TABLE]
         # Epson's power-on values for the symbol settings.
@@ -552,8 +554,11 @@ class EscPosDecoder:
             self._graphics(buf, pos, payload)
         elif kind == ord("k"):
             self._qr(buf, pos, payload)
-        elif kind == ord("D"):  # enable/disable real-time commands
-            pass
+        elif kind == ord("D"):  # enable/disable real-time commands: m = 20, then (a, b) pairs
+            if payload[:1] == b"\x14":
+                for function, setting in zip(payload[1::2], payload[2::2], strict=False):
+                    if function == 1:
+                        self._realtime_pulse = setting in (1, 49)
         else:
             raise self._error(buf, pos, f"unknown command GS ( 0x{kind:02X}")
         return end
@@ -649,8 +654,12 @@ class EscPosDecoder:
         if fn == 0x14:
             if pos + 4 >= len(buf):
                 return None
+            if buf[pos + 2] == 2 and buf[pos + 3 : pos + 5] == b"\x01\x08":
+                return pos + 5  # power-off sequence (disabled at power-on): nothing to show
             if buf[pos + 2] != 1 or buf[pos + 3] not in (0, 1) or not 1 <= buf[pos + 4] <= 8:
                 raise self._error(buf, pos, "unsupported DLE DC4 real-time command")
+            if not self._realtime_pulse:
+                return pos + 5  # switched off by GS ( D: the printer ignores it
             pin = 2 if buf[pos + 3] == 0 else 5
             ms = buf[pos + 4] * 100
             self.document.pulses.append((pin, ms, ms))
