@@ -205,6 +205,7 @@ class EvdevScanner(ReaderThread):
 
     def _read_until_gone(self, device: InputDeviceLike) -> None:
         problems = self.decoder.stats.last_problem
+        lost: OSError | ValueError | None = None
         try:
             while not self._stop.is_set():
                 self._follow_demand(device)
@@ -226,12 +227,7 @@ class EvdevScanner(ReaderThread):
                     log.warning("scanner %s: %s", self.label, problems)
         except (OSError, ValueError) as exc:
             # ENODEV on read, or a closed fd (ValueError from select): the scanner was unplugged.
-            self.disconnects += 1
-            self._set(
-                "disconnected",
-                f"Scanner '{self.label}' disconnected ({self.path}): {_reason(exc)}",
-                logging.WARNING,
-            )
+            lost = exc
         finally:
             if self.grabbed:
                 # an unplugged device cannot be released, and needs not be
@@ -239,6 +235,15 @@ class EvdevScanner(ReaderThread):
                     device.ungrab()
                 self.grabbed = False
             _close_quietly(device)
+        if lost is not None:
+            # Said only once the device is released: whoever sees "disconnected" (a test, the
+            # status page, a re-plug) never races the close.
+            self.disconnects += 1
+            self._set(
+                "disconnected",
+                f"Scanner '{self.label}' disconnected ({self.path}): {_reason(lost)}",
+                logging.WARNING,
+            )
         if self._stop.is_set():
             self._set("disconnected", f"Scanner '{self.label}' stopped")
 
