@@ -90,6 +90,7 @@ class SerialScanner(ReaderThread):
         return True
 
     def _read_until_gone(self) -> None:
+        lost: TransportError | None = None
         try:
             while not self._stop.is_set():
                 # pyserial's read(n) waits for n bytes or the whole timeout: wait for the first
@@ -104,11 +105,13 @@ class SerialScanner(ReaderThread):
                     except Exception:  # a delivery bug must not kill the reader
                         log.exception("scanner %s: delivering %r failed", self.label, code)
         except TransportError as exc:
-            self.disconnects += 1
-            self._set(
-                "disconnected", f"Scanner '{self.label}' disconnected: {exc}", logging.WARNING
-            )
+            lost = exc
         finally:
             self._transport.close()
+        if lost is not None:  # said once the port is closed, so that nothing races the close
+            self.disconnects += 1
+            self._set(
+                "disconnected", f"Scanner '{self.label}' disconnected: {lost}", logging.WARNING
+            )
         if self._stop.is_set():
             self._set("disconnected", f"Scanner '{self.label}' stopped")
