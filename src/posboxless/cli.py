@@ -54,8 +54,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         "--simulate",
         action="store_true",
         default=None,
-        help="use simulated printer, scale, scanner and payment terminal instead of the "
-        "configured devices",
+        help="use simulated printer, scale, scanner, payment terminal and customer pole display "
+        "instead of the configured devices",
     )
     p.add_argument(
         "--allowed-origin",
