@@ -12,9 +12,7 @@ import errno
 import logging
 import signal
 import socket
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -36,37 +34,9 @@ from posboxless.web.last_resort import LastResortMiddleware
 from posboxless.web.lna import LnaGate
 from posboxless.web.metrics import MetricsMiddleware, metrics_route
 from posboxless.web.origin import OriginPolicy, OriginPolicyMiddleware
+from posboxless.web.state import AppState
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class AppState:
-    """Everything the web layer needs, built once by ``create_app``."""
-
-    config: Config
-    services: Services
-    clients: ClientTracker
-    policy: OriginPolicy
-    listen_urls: list[str] = field(default_factory=list)
-    startup_warnings: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.time)
-
-    def warnings(self) -> list[str]:
-        found = list(self.startup_warnings)
-        if self.policy.is_open:
-            found.append(
-                "Any web page open on this computer may print and open the cash drawer: set "
-                "server.allowed_origins to your Odoo address(es) in the configuration."
-            )
-        if self.config.simulate:
-            found.append("Simulated devices: no real printer, scale or scanner is used.")
-        server = self.config.server
-        if server.https_port and not server.tls_cert:
-            notice = tls.replaced_notice(server.data_dir)
-            if notice:
-                found.append(notice)
-        return found
 
 
 def local_host_names(config: Config) -> list[str]:

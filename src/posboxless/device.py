@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -150,6 +151,16 @@ class JobNotConfirmed(DeviceError):
     be finished (not withdrawn), and a retry of the same job joins it instead of printing twice."""
 
     error_name = "posboxless.PrintNotConfirmed"
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What every device factory gets besides its own configuration."""
+
+    data_dir: Path
+    simulate: bool
+    claimed_serial_ports: frozenset[str] = frozenset()
+    """Serial ports configured for some device: probing (scale, scanners) must never touch them."""
 
 
 @dataclass

@@ -11,23 +11,25 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from posboxless.config import Config
-from posboxless.device import DeviceService, PrinterService, ScaleService, ScannerService
+from posboxless.device import (
+    DeviceService,
+    PrinterService,
+    ScaleService,
+    ScannerService,
+    ServiceContext,
+)
 from posboxless.display.service import DisplayService
+from posboxless.linedisplay.factory import create_customer_display
 from posboxless.linedisplay.service import PoleDisplayService
+from posboxless.printer.factory import create_printers
+from posboxless.scale.factory import create_scale
+from posboxless.scanner.factory import create_scanner
+from posboxless.terminal.factory import create_terminals
 from posboxless.terminal.registry import Terminals
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ServiceContext:
-    data_dir: Path
-    simulate: bool
-    claimed_serial_ports: frozenset[str] = frozenset()
-    """Serial ports configured for some device: probing (scale, scanners) must never touch them."""
 
 
 @dataclass
@@ -92,12 +94,6 @@ def claimed_serial_ports(config: Config) -> frozenset[str]:
 
 
 def build_services(config: Config) -> Services:
-    from posboxless.linedisplay.factory import create_customer_display
-    from posboxless.printer.factory import create_printers
-    from posboxless.scale.factory import create_scale
-    from posboxless.scanner.factory import create_scanner
-    from posboxless.terminal.factory import create_terminals
-
     ctx = ServiceContext(
         data_dir=config.server.data_dir,
         simulate=config.simulate,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from posboxless.printer.escpos.errors import ProfileError
 from posboxless.printer.profiles import BUILTIN_PROFILES, PrinterProfile, get_profile
-from posboxless.settings import ConfigError
 
 
 def test_builtin_profiles_exist_with_expected_widths() -> None:
@@ -95,7 +95,7 @@ def test_explicit_encoding_is_normalised() -> None:
 def test_bad_profiles_raise_config_errors_naming_the_key(
     name: str, overrides: dict[str, Any] | None, key: str, message: str
 ) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ProfileError) as info:
         get_profile(name, overrides, key="printer[0].profile")
     assert info.value.key == key
     assert message in str(info.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import logging
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -215,6 +216,32 @@ async def test_invalid_input_is_refused_and_nothing_queued(service: EscPosPrinte
     with pytest.raises(InvalidInput, match="only JPEG and PNG images are accepted"):
         await service.submit_image_receipt(base64.b64encode(eps).decode())
     assert service.journal() == []
+
+
+async def test_render_warnings_reach_the_journal_and_log_with_the_printer_name(
+    service: EscPosPrinterService, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    job_id = await service.submit_xml_receipt("<receipt><div>Tokyo 日本</div></receipt>")
+    entry = next(e for e in service.journal(10) if e["id"] == int(job_id))
+    assert "U+65E5" in entry["note"]
+    assert any(
+        r.getMessage().startswith("printer receipt: ") and "U+65E5" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+async def test_refusals_are_logged_with_the_printer_name(
+    service: EscPosPrinterService, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(InvalidInput) as info:
+        await service.submit_image_receipt(base64.b64encode(b"hello, I am text").decode())
+    assert "not an image" in str(info.value)
+    assert any(
+        "printer receipt" in r.getMessage() and str(info.value) in r.getMessage()
+        for r in caplog.records
+    ), "the refusal is logged with the printer's name"
 
 
 async def test_offline_policy_refuse(tmp_path: Path, sim: TcpPrinterSimulator) -> None:

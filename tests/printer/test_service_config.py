@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from posboxless.device import ServiceContext
 from posboxless.printer.config import default_printer_name, parse_printers
 from posboxless.printer.factory import create_printers, create_transport
 from posboxless.printer.service import EscPosPrinterService
-from posboxless.services import ServiceContext
 from posboxless.settings import ConfigError, Table
 from posboxless.transports.file import FileTransport
 from posboxless.transports.serial_port import SerialTransport

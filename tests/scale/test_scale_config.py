@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from posboxless.device import ServiceContext
 from posboxless.scale.config import ScaleConfig, parse_scale
 from posboxless.scale.factory import create_scale
 from posboxless.scale.service import SerialScaleService
 from posboxless.scale.simulator import AdamSimulator, Toledo8217Simulator
-from posboxless.services import ServiceContext
 from posboxless.settings import ConfigError, Table
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from posboxless.app import create_app
 from posboxless.config import Config, ServerConfig
+from posboxless.device import ServiceContext
 from posboxless.scanner.config import parse_scanners
 from posboxless.scanner.evdev_source import EvdevScanner
 from posboxless.scanner.factory import create_scanner
@@ -19,7 +20,7 @@ from posboxless.scanner.keyboard import BarcodeDecoder
 from posboxless.scanner.keymaps import builtin_keymap
 from posboxless.scanner.service import BarcodeScannerService
 from posboxless.scanner.simulator import FakeInputBus, FakeInputDevice
-from posboxless.services import ServiceContext, Services
+from posboxless.services import Services
 from posboxless.settings import ConfigError, Table
 
 from ..live import live_server

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from posboxless.device import DeviceService, InvalidInput, ScannerService
+from posboxless.device import DeviceService, InvalidInput, ScannerService, ServiceContext
 from posboxless.scanner.config import ScannerConfig, parse_scanners
 from posboxless.scanner.discovery import Enumerator, InputDeviceInfo
 from posboxless.scanner.evdev_source import EvdevScanner
@@ -16,7 +16,6 @@ from posboxless.scanner.keyboard import BarcodeDecoder
 from posboxless.scanner.keymaps import builtin_keymap
 from posboxless.scanner.service import NO_SCANNER, BarcodeScannerService
 from posboxless.scanner.simulator import FakeInputBus, FakeInputDevice, PtySerialScanner
-from posboxless.services import ServiceContext
 from posboxless.settings import ConfigError, Table
 
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
+from posboxless.device import ServiceContext
 from posboxless.linedisplay.config import CustomerDisplayConfig
 from posboxless.linedisplay.service import DisplayTiming, PoleDisplayService
 from posboxless.linedisplay.simulator import PoleDisplaySimulator
-
-if TYPE_CHECKING:
-    from posboxless.services import ServiceContext
 
 log = logging.getLogger(__name__)
 

@@ -7,22 +7,18 @@ functions), so tests build good and broken tills in a temporary directory.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from posboxless.config import Config, ServerConfig, default_data_dir, parse_config
-from posboxless.ops import ports, system
-from posboxless.ops.accounts import UserDatabase
 from posboxless.ops.certificate import CertificateFiles, check_certificate
 from posboxless.ops.identity import Identity, may_access
-from posboxless.ops.layout import DEFAULT_USER, DEVICE_GROUPS, SERVICE_NAME, Layout
+from posboxless.ops.layout import DEVICE_GROUPS, SERVICE_NAME
 from posboxless.ops.lna_check import check_lna
+from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult, fail, ok, warn
-from posboxless.ops.running import RunningProxy, find_running, unit_config_path
+from posboxless.ops.running import RunningProxy, unit_config_path
 from posboxless.ops.scale_owner_check import check_scale_owner
 from posboxless.settings import ConfigError
 from posboxless.terminal.config import KNOWN_USB_IDS, TerminalConfig
@@ -31,33 +27,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass
-class Probe:
-    """The outside world as the checks see it."""
-
-    layout: Layout = field(default_factory=Layout)
-    user: str = DEFAULT_USER
-    service_active: Callable[[str], bool | None] = system.service_active
-    port_state: Callable[[str, int], ports.PortState] = ports.port_state
-    answers_as_posboxless: Callable[[str, int, bool], bool] = ports.answers_as_posboxless
-    tcp_reachable: Callable[[str, int], bool] = ports.tcp_reachable
-    hostname: Callable[[], str] = socket.gethostname
-    now: Callable[[], datetime] = _utc_now
-    current: Callable[[], Identity] = Identity.current
-    running: Callable[[ServerConfig], RunningProxy | None] = find_running
-
-    def accounts(self) -> UserDatabase:
-        return UserDatabase(self.layout)
-
-    @property
-    def installed(self) -> bool:
-        return self.layout.unit_file.exists()
 
 
 # Configuration -------------------------------------------------------------------------------

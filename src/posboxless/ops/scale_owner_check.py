@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from posboxless.config import Config
+from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult, fail, ok, warn
 from posboxless.ops.udev_rules import active_uaccess_lines
-
-if TYPE_CHECKING:
-    from posboxless.ops.checks import Probe
 
 NAME = "scale owner"
 BROWSERS = ("chrome", "chromium", "chromium-browse", "msedge", "brave", "opera", "vivaldi")

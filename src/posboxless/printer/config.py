@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from posboxless.printer.escpos.errors import ProfileError
+from posboxless.printer.profiles import get_profile
 from posboxless.settings import (
     ConfigError,
     Table,
@@ -100,8 +102,6 @@ def default_printer_name(printers: list[PrinterConfig] | tuple[PrinterConfig, ..
 
 
 def _parse_printer(t: Table, index: int) -> PrinterConfig:
-    from posboxless.printer.profiles import get_profile
-
     name = t.str("name", f"printer{index + 1}")
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(t.key("name"), "a name of letters, digits, '-' or '_'", name)
@@ -124,7 +124,12 @@ def _parse_printer(t: Table, index: int) -> PrinterConfig:
     overrides_table = t.table("profile_overrides")
     overrides = dict(overrides_table.data) if overrides_table is not None else {}
     profile = t.str("profile", "generic-80")
-    get_profile(profile, overrides, key=t.key("profile"))  # validate now, not at first print
+    try:  # validate now, not at first print
+        get_profile(profile, overrides, key=t.key("profile"))
+    except ProfileError as exc:
+        if exc.has_value:
+            raise ConfigError(exc.key, exc.expected, exc.got) from None
+        raise ConfigError(exc.key, exc.expected) from None
     config = PrinterConfig(
         name=name,
         default=t.bool("default", False),

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from posboxless.device import PrinterService
+from posboxless.device import PrinterService, ServiceContext
 from posboxless.printer.config import PrinterConfig, default_printer_name
 from posboxless.transports.base import Transport
-
-if TYPE_CHECKING:
-    from posboxless.services import ServiceContext
 
 SIMULATED_PRINTER_NAME = "receipt"
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from posboxless.printer.escpos.codepages import CODE_TABLES, canonical_codec, is_single_byte
+from posboxless.printer.escpos.errors import ProfileError
 from posboxless.printer.escpos.raster import IMAGE_SCALINGS
-from posboxless.settings import ConfigError
 
 IMAGE_METHODS = ("raster", "graphics", "column")
 CUT_MODES = ("full", "partial", "feed-full", "feed-partial", "none")
@@ -103,11 +103,11 @@ def get_profile(
     """The built-in profile ``name`` with ``overrides`` applied and validated.
 
     Override keys are field names (``width_dots`` or ``width-dots``). Overriding ``code_table``
-    alone picks the matching codec. Raises ``ConfigError`` naming ``key`` (or ``key.field``).
+    alone picks the matching codec. Raises ``ProfileError`` naming ``key`` (or ``key.field``).
     """
     base = BUILTIN_PROFILES.get(name)
     if base is None:
-        raise ConfigError(key, "one of " + ", ".join(map(repr, BUILTIN_PROFILES)), name)
+        raise ProfileError(key, "one of " + ", ".join(map(repr, BUILTIN_PROFILES)), name)
     if not overrides:
         return base
     field_names = {f.name for f in dataclasses.fields(PrinterProfile)} - {"name"}
@@ -116,14 +116,14 @@ def get_profile(
         field = str(raw_field).replace("-", "_")
         field_key = f"{key}.{raw_field}"
         if field not in field_names:
-            raise ConfigError(
+            raise ProfileError(
                 field_key, "a profile field (" + ", ".join(sorted(field_names)) + ")", "unknown key"
             )
         changes[field] = _check_field(field, value, field_key)
     if "code_table" in changes and "encoding" not in changes:
         codec = CODE_TABLES.get(changes["code_table"])
         if codec is None:
-            raise ConfigError(
+            raise ProfileError(
                 f"{key}.code_table",
                 "a known table number ("
                 + ", ".join(str(n) for n in CODE_TABLES)
@@ -138,11 +138,11 @@ def _check_field(field: str, value: Any, field_key: str) -> Any:
     if field in _INT_RANGES:
         low, high = _INT_RANGES[field]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(field_key, f"an integer from {low} to {high}", value)
+            raise ProfileError(field_key, f"an integer from {low} to {high}", value)
         if field == "width_dots" and value % 8:
-            raise ConfigError(field_key, "a multiple of 8 dots", value)
+            raise ProfileError(field_key, "a multiple of 8 dots", value)
         if field.startswith("drawer_") and value % 2:
-            raise ConfigError(field_key, "an even number of milliseconds (2 ms steps)", value)
+            raise ProfileError(field_key, "an even number of milliseconds (2 ms steps)", value)
         return value
     if field == "encoding":
         try:
@@ -150,29 +150,29 @@ def _check_field(field: str, value: Any, field_key: str) -> Any:
         except LookupError:
             codec = None
         if codec is None or not is_single_byte(codec):
-            raise ConfigError(field_key, "a single-byte Python codec such as 'cp1252'", value)
+            raise ProfileError(field_key, "a single-byte Python codec such as 'cp1252'", value)
         return codec
     if field == "image_method":
         if value not in IMAGE_METHODS:
-            raise ConfigError(field_key, "one of " + ", ".join(map(repr, IMAGE_METHODS)), value)
+            raise ProfileError(field_key, "one of " + ", ".join(map(repr, IMAGE_METHODS)), value)
         return value
     if field == "cut":
         if value not in CUT_MODES:
-            raise ConfigError(field_key, "one of " + ", ".join(map(repr, CUT_MODES)), value)
+            raise ProfileError(field_key, "one of " + ", ".join(map(repr, CUT_MODES)), value)
         return value
     if field == "drawer_pins":
         pins = value if isinstance(value, (list, tuple)) else None
         if not pins or len(set(pins)) != len(pins) or any(p not in (2, 5) for p in pins):
-            raise ConfigError(field_key, "a list of drawer pins: [2], [5] or [2, 5]", value)
+            raise ProfileError(field_key, "a list of drawer pins: [2], [5] or [2, 5]", value)
         return tuple(pins)
     if field == "scale_images":
         if isinstance(value, bool):  # the setting was a switch before: true meant "fit"
             return "fit" if value else "native"
         if value not in IMAGE_SCALINGS:
-            raise ConfigError(field_key, "one of " + ", ".join(map(repr, IMAGE_SCALINGS)), value)
+            raise ProfileError(field_key, "one of " + ", ".join(map(repr, IMAGE_SCALINGS)), value)
         return value
     if field == "realtime_switch":
         if not isinstance(value, bool):
-            raise ConfigError(field_key, "true or false", value)
+            raise ProfileError(field_key, "true or false", value)
         return value
-    raise ConfigError(field_key, "a known profile field", field)  # pragma: no cover
+    raise ProfileError(field_key, "a known profile field", field)  # pragma: no cover

@@ -33,6 +33,7 @@ from posboxless.device import (
     JobState,
 )
 from posboxless.printer.config import PrinterConfig
+from posboxless.printer.escpos.errors import UnprintableInput
 from posboxless.printer.profiles import PrinterProfile, get_profile
 from posboxless.printer.queue import Job, JobQueue, QueueFull
 from posboxless.printer.worker import PrinterWorker, WorkerSettings, reprint_header
@@ -214,7 +215,9 @@ class EscPosPrinterService:
         job = await self._render(
             lambda ls, p: render_text_ticket(ls, p, title="Test page"), lines, self.profile
         )
-        return await self.submit_job(JobKind.TEXT, job.data, source="page", note="test page")
+        extra = self._warnings(job.warnings)
+        note = f"test page; {extra}" if extra else "test page"
+        return await self.submit_job(JobKind.TEXT, job.data, source="page", note=note)
 
     async def reprint(self, job_id: str | int) -> str:
         """Queue the bytes of an earlier job again, under a "REPRINT of job N" header.
@@ -490,6 +493,8 @@ class EscPosPrinterService:
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(executor, partial(render, *args))
             return await asyncio.to_thread(render, *args)
+        except UnprintableInput as exc:
+            raise self._invalid(str(exc)) from None
         except InvalidInput as exc:
             log.warning("printer %s: rejected a job: %s", self.name, exc)
             exc.reason = exc.reason or "invalid"
@@ -536,7 +541,9 @@ class EscPosPrinterService:
         try:
             job = render_text_ticket(lines, self.profile, title="posboxless")
             assert self._queue is not None
-            self._queue.enqueue(JobKind.TEXT, job.data, note="start-up ticket", source="posboxless")
+            extra = self._warnings(job.warnings)
+            note = f"start-up ticket; {extra}" if extra else "start-up ticket"
+            self._queue.enqueue(JobKind.TEXT, job.data, note=note, source="posboxless")
         except (QueueFull, ValueError) as exc:
             log.warning("printer %s: no start-up ticket: %s", self.name, exc)
 

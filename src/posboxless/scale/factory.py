@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from posboxless.device import ScaleService
+from posboxless.device import ScaleService, ServiceContext
 from posboxless.scale.browser_owned import BrowserOwnedScale
 from posboxless.scale.config import ScaleConfig
 from posboxless.scale.discovery import PortLocator, echo_probe
 from posboxless.scale.service import ScaleTiming, SerialScaleService
 from posboxless.scale.simulator import AdamSimulator, PtySimulator, Toledo8217Simulator
 from posboxless.transports.serial_port import SerialSettings
-
-if TYPE_CHECKING:
-    from posboxless.services import ServiceContext
 
 log = logging.getLogger(__name__)
 

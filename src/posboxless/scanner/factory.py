@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from posboxless.device import ScannerService
+from posboxless.device import ScannerService, ServiceContext
 from posboxless.scanner.config import ScannerConfig
 from posboxless.scanner.discovery import Enumerator, InputDeviceInfo
 from posboxless.scanner.evdev_source import EvdevScanner, InputDeviceLike, open_input_device
@@ -19,7 +19,6 @@ from posboxless.settings import ConfigError
 
 if TYPE_CHECKING:
     from posboxless.scanner.simulator import FakeInputDevice
-    from posboxless.services import ServiceContext
 
 AUTODETECT_DEFAULTS = ScannerConfig(name="auto", autodetect=True, grab="while-polled")
 """Used when no ``[[scanner]]`` table exists: auto-detect scanners programmed for US layout, and

@@ -6,16 +6,13 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
+from posboxless.device import ServiceContext
 from posboxless.terminal.config import TerminalConfig
 from posboxless.terminal.registry import Terminals
 from posboxless.terminal.service import TeliumTerminalService, find_port
 from posboxless.terminal.simulator import TeliumSimulator
 from posboxless.transports.serial_port import SerialSettings
-
-if TYPE_CHECKING:
-    from posboxless.services import ServiceContext
 
 log = logging.getLogger(__name__)
 

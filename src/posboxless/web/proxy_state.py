@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from posboxless.web.hw_proxy import status_snapshot
 
 if TYPE_CHECKING:
-    from posboxless.app import AppState
+    from posboxless.web.state import AppState
 
 _DEVICES = (("printer", "Printer"), ("scale", "Scale"), ("scanner", "Scanner"))
 

@@ -3,7 +3,7 @@
 The page is self-contained (inline CSS and JavaScript from ``web/static``, no external resource)
 and readable without JavaScript: devices and warnings are rendered on the server, then the
 script refreshes everything from ``/api/diagnostics`` every two seconds. Actions are POSTs of
-JSON to ``/api/<action>``, guarded by ``posboxless.ops.diagnostics.may_act``.
+JSON to ``/api/<action>``, guarded by ``posboxless.web.diagnostics.may_act``.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from starlette.routing import Route
 
 from posboxless import __version__
 from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
-from posboxless.ops.diagnostics import last_receipt_image, may_act, snapshot
-from posboxless.terminal.actions import ACTIONS as TERMINAL_ACTIONS
 from posboxless.web import line_display
 from posboxless.web.body import read_body
+from posboxless.web.diagnostics import last_receipt_image, may_act, snapshot
 from posboxless.web.proxy_state import proxy_state_lines
+from posboxless.web.terminal_actions import ACTIONS as TERMINAL_ACTIONS
 
 if TYPE_CHECKING:
-    from posboxless.app import AppState
+    from posboxless.web.state import AppState
 
 log = logging.getLogger(__name__)
 

@@ -19,16 +19,13 @@ import binascii
 import ctypes
 import ctypes.util
 import io
-import logging
 import re
 import threading
 import warnings
 
 from PIL import Image, UnidentifiedImageError
 
-from posboxless.device import InvalidInput
-
-log = logging.getLogger(__name__)
+from posboxless.printer.escpos.errors import UnprintableInput
 
 DEFAULT_MAX_PIXELS = 40_000_000
 MAX_BASE64_CHARS = 64 * 1024 * 1024
@@ -63,9 +60,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def _reject(message: str) -> InvalidInput:
-    log.warning("%s", message)
-    return InvalidInput(message)
+def _reject(message: str) -> UnprintableInput:
+    return UnprintableInput(message)
 
 
 def _sniff(data: bytes) -> str | None:

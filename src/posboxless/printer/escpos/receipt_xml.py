@@ -10,7 +10,6 @@ The XML is parsed with defusedxml: DTDs, entities and external references are re
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
@@ -19,9 +18,9 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from posboxless.device import InvalidInput
 from posboxless.printer.escpos import encoder
 from posboxless.printer.escpos.codepages import TextEncoder, describe_replacements
+from posboxless.printer.escpos.errors import UnprintableInput
 from posboxless.printer.escpos.image_loading import DEFAULT_MAX_PIXELS, decode_base64, open_image
 from posboxless.printer.escpos.job import RenderedJob, job_prologue
 from posboxless.printer.escpos.raster import encode_bitmap, receipt_bitmap
@@ -30,7 +29,6 @@ from posboxless.printer.escpos.xml_styles import StyleStack, format_value
 if TYPE_CHECKING:
     from posboxless.printer.profiles import PrinterProfile
 
-log = logging.getLogger(__name__)
 
 MAX_XML_CHARS = 8 * 1024 * 1024
 MAX_DEPTH = 100
@@ -220,7 +218,6 @@ class _Renderer:
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
-            log.warning("XML receipt: %s", message)
             self.warnings.append(message)
 
     # -- document -------------------------------------------------------------------------------
@@ -230,9 +227,7 @@ class _Renderer:
         self.sink.raw(self.styles.commands())
         writer = _FlowWriter(self.sink)
         self.element(root, writer, 0, 0)
-        if root.get("sheet"):
-            # py-xml-escpos' sheet="slip": receipt printers only have the roll.
-            log.debug("XML receipt: sheet=%r ignored", root.get("sheet"))
+        # py-xml-escpos' sheet="slip" is ignored: receipt printers only have the roll.
         if _flag(
             root.get("open-cashdrawer"), default=False, warn=self.warn, name="open-cashdrawer"
         ):
@@ -242,7 +237,6 @@ class _Renderer:
         warnings = list(self.warnings)
         if self.sink.replaced:
             message = describe_replacements(tuple(self.sink.replaced), self.profile.encoding)
-            log.warning("XML receipt: %s", message)
             warnings.append(message)
         return RenderedJob(data=bytes(self.sink.data), warnings=tuple(warnings), kind="receipt")
 
@@ -458,7 +452,7 @@ def _flag(value: str | None, *, default: bool, warn: Callable[[str], None], name
 
 
 def parse_receipt(xml: str) -> Element:
-    """Parse untrusted receipt XML safely; raise ``InvalidInput`` with a plain message."""
+    """Parse untrusted receipt XML safely; raise ``UnprintableInput`` with a plain message."""
     if not isinstance(xml, str):
         raise _reject("The receipt must be XML text.")
     if len(xml) > MAX_XML_CHARS:
@@ -490,15 +484,14 @@ def parse_receipt(xml: str) -> Element:
         ) from None
 
 
-def _reject(message: str) -> InvalidInput:
-    log.warning("%s", message)
-    return InvalidInput(message)
+def _reject(message: str) -> UnprintableInput:
+    return UnprintableInput(message)
 
 
 def render_xml_receipt(
     xml: str, profile: PrinterProfile, *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> RenderedJob:
-    """Render an Odoo XML receipt for ``profile``; raises ``InvalidInput``."""
+    """Render an Odoo XML receipt for ``profile``; raises ``UnprintableInput``."""
     root = parse_receipt(xml)
     try:
         return _Renderer(profile, max_pixels).render(root)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -12,8 +11,6 @@ from posboxless.printer.escpos.job import RenderedJob, job_prologue
 
 if TYPE_CHECKING:
     from posboxless.printer.profiles import PrinterProfile
-
-log = logging.getLogger(__name__)
 
 
 def render_drawer_kick(profile: PrinterProfile) -> RenderedJob:
@@ -48,5 +45,4 @@ def render_text_ticket(
     warnings: tuple[str, ...] = ()
     if replaced:
         warnings = (describe_replacements(tuple(replaced), profile.encoding),)
-        log.warning("ticket: %s", warnings[0])
     return RenderedJob(data=bytes(out), warnings=warnings, kind="ticket")

@@ -13,7 +13,7 @@ from posboxless.device import DeviceUnavailable, InvalidInput
 from posboxless.terminal.simulator import OUTCOMES
 
 if TYPE_CHECKING:
-    from posboxless.app import AppState
+    from posboxless.web.state import AppState
 
 
 async def resolve(state: AppState, params: dict[str, Any]) -> str:

@@ -21,11 +21,12 @@ from starlette.requests import Request
 from posboxless import __version__, logs
 from posboxless.device import PrinterService
 from posboxless.epos.addresses import epos_address
+from posboxless.ops.checks import Probe, check_tls
 from posboxless.terminal.service import unknown_payments
 from posboxless.web.origin import host_name
 
 if TYPE_CHECKING:
-    from posboxless.app import AppState
+    from posboxless.web.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +200,6 @@ def _certificate_alerts(state: AppState) -> list[dict[str, str]]:
     cached = _certificate_cache.get(id(state))
     if cached is not None and now - cached[0] < CERTIFICATE_RECHECK:
         return cached[1]
-    from posboxless.ops.checks import Probe, check_tls
-
     server = state.config.server
     try:
         results = check_tls(server, Probe(), server.data_dir)

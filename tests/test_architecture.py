@@ -1,0 +1,179 @@
+"""The shape of the code: no import cycle, dependencies point down, protocol cores stay pure.
+
+The import graph is read from the source with ``ast``: imports at module level, inside
+functions and under ``TYPE_CHECKING`` all count, so a cycle cannot hide behind a lazy import.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import posboxless
+
+ROOT = Path(posboxless.__file__).parent
+
+PROTOCOL_CORES = (
+    # Sans-I/O: bytes and objects in and out, their own error types, no logging, no I/O.
+    # A new device kind's core goes here.
+    "posboxless.printer.escpos",
+    "posboxless.printer.profiles",
+    "posboxless.scale.toledo8217",
+    "posboxless.scale.adam",
+    "posboxless.scanner.keymaps",
+    "posboxless.scanner.keyboard",
+    "posboxless.scanner.serial_lines",
+    "posboxless.terminal.telium",
+    "posboxless.linedisplay.commands",
+    "posboxless.linedisplay.text",
+    "posboxless.epos.protocol",
+    "posboxless.epos.addresses",
+)
+TRANSPORTS = ("posboxless.transports",)
+WEB = ("posboxless.web", "posboxless.app", "posboxless.cli", "posboxless.__main__")
+OPS = ("posboxless.ops",)
+ABOVE_DEVICES = (*WEB, *OPS)
+"""Device packages, ``device``, ``config``, ``settings`` and ``services`` never import these."""
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+@cache
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in ROOT.rglob("*.py"):
+        parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+@cache
+def imports() -> dict[str, frozenset[tuple[str, int]]]:
+    """module -> {(imported posboxless module, line)}; ``from a import b`` counts as ``a.b``
+    when ``b`` is a module."""
+    known = modules()
+    graph: dict[str, frozenset[tuple[str, int]]] = {}
+    for name, path in known.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found: set[tuple[str, int]] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                    for alias in node.names
+                ]
+            else:
+                continue
+            found |= {(t, node.lineno) for t in targets if t in known and t != name}
+        graph[name] = frozenset(found)
+    return graph
+
+
+def _cycles() -> list[list[str]]:
+    graph = {m: sorted({t for t, _ in edges}) for m, edges in imports().items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def _violations(sources: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{module} imports {target} (line {line})"
+        for module, edges in imports().items()
+        if _within(module, sources)
+        for target, line in edges
+        if not _within(target, allowed)
+    )
+
+
+def test_the_graph_is_read() -> None:
+    edges = {t for t, _ in imports()["posboxless.app"]}
+    assert "posboxless.web.state" in edges and "posboxless.services" in edges
+    lazy = {t for t, _ in imports()["posboxless.cli"]}
+    assert "posboxless.app" in lazy  # a function-level import counts
+
+
+def test_no_import_cycle() -> None:
+    """Function-level and ``TYPE_CHECKING`` imports count too: a cycle dodged by a lazy import
+    is still a cycle. ``ServiceContext`` lives in ``posboxless.device`` (factories import it
+    from there), ``AppState`` in ``posboxless.web.state``."""
+    assert _cycles() == []
+
+
+def test_protocol_cores_import_only_protocol_cores() -> None:
+    assert _violations(PROTOCOL_CORES, PROTOCOL_CORES) == []
+
+
+def test_transports_import_only_transports() -> None:
+    assert _violations(TRANSPORTS, TRANSPORTS) == []
+
+
+def test_device_layers_never_import_web_or_ops() -> None:
+    below = tuple(m for m in modules() if m != "posboxless" and not _within(m, ABOVE_DEVICES))
+    assert [v for v in _violations(below, ()) if _within(v.split()[2], ABOVE_DEVICES)] == []
+
+
+def test_ops_never_imports_the_web_layer() -> None:
+    assert [v for v in _violations(OPS, ()) if _within(v.split()[2], WEB)] == []
+
+
+def test_web_pages_never_import_the_app_or_cli() -> None:
+    web = ("posboxless.web",)
+    top = ("posboxless.app", "posboxless.cli", "posboxless.__main__")
+    assert [v for v in _violations(web, ()) if _within(v.split()[2], top)] == []
+
+
+def test_protocol_cores_never_log() -> None:
+    """Cores return their warnings (``RenderedJob.warnings``); the services log and journal them
+    with the device's name."""
+    logging_cores = []
+    for name, path in modules().items():
+        if not _within(name, PROTOCOL_CORES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import) and any(
+                a.name.split(".")[0] == "logging" for a in node.names
+            ):
+                logging_cores.append(name)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("logging"):
+                logging_cores.append(name)
+    assert logging_cores == []
