@@ -238,7 +238,7 @@ def test_only_jpeg_and_png_are_opened(
         raise AssertionError(f"an external program was started: {args}")
 
     monkeypatch.setattr(subprocess, "Popen", no_programs)
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(UnprintableInput) as info:
         render_image_bytes(payload, T20)
     assert str(info.value) == (
         f"The receipt image is a {kind} file; only JPEG and PNG images are accepted."
@@ -249,10 +249,10 @@ def test_decoded_memory_is_checked_before_decoding() -> None:
     # 6300 x 6300 16-bit RGBA: under the pixel limit, but 151 MB once decoded. The IDAT is
     # garbage: a decode would fail as "damaged"; the budget refuses it first.
     hostile = png_header_only(6300, 6300, depth=16, colour=6)
-    with pytest.raises(InvalidInput, match=r"too large to decode: 6300x6300 RGBA .* 151 MB"):
+    with pytest.raises(UnprintableInput, match=r"too large to decode: 6300x6300 RGBA .* 151 MB"):
         render_image_bytes(hostile, T20)
     # The same pixels as greyscale fit: the budget counts decoded bytes, not pixels alone.
-    with pytest.raises(InvalidInput, match="damaged"):
+    with pytest.raises(UnprintableInput, match="damaged"):
         render_image_bytes(png_header_only(6300, 6300, depth=8, colour=0), T20)
 
 
