@@ -9,9 +9,11 @@ the device, so that a status poll can never wait on, or cut into, device I/O.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -163,6 +165,36 @@ class ServiceContext:
     """Serial ports configured for some device: probing (scale, scanners) must never touch them."""
 
 
+def _no_counters() -> Mapping[str, int]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ActivitySnapshot:
+    """Last activity at one instant (wall-clock timestamps), frozen: readers can keep it."""
+
+    last_ok: float | None = None
+    last_error: float | None = None
+    last_error_message: str | None = None
+    counters: Mapping[str, int] = field(default_factory=_no_counters)
+
+
+@dataclass(frozen=True)
+class PrinterSnapshot:
+    """What a printer service exposes to its readers (page, diagnostics, metrics, bundle, the
+    ePOS front-end): built from the worker's cached state, never from the device."""
+
+    name: str
+    connection: str
+    profile: str
+    status: DeviceStatus
+    pending_jobs: int = 0
+    """Jobs waiting or printing."""
+    current_job: int | None = None
+    activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
+    """``last_ok``: when the printer last answered."""
+
+
 @dataclass
 class Activity:
     """Last-activity bookkeeping shown on the diagnostics page (timestamps are wall-clock)."""
@@ -176,6 +208,14 @@ class Activity:
         self.last_ok = time.time()
         if counter:
             self.counters[counter] = self.counters.get(counter, 0) + 1
+
+    def snapshot(self) -> ActivitySnapshot:
+        return ActivitySnapshot(
+            self.last_ok,
+            self.last_error,
+            self.last_error_message,
+            MappingProxyType(dict(self.counters)),
+        )
 
     def error(self, message: str, counter: str | None = None) -> None:
         self.last_error = time.time()
@@ -221,6 +261,10 @@ class PrinterService(DeviceService, Protocol):
     """A receipt printer. Each ``submit_*`` method returns once the job is durably accepted (on
     disk), or raises ``InvalidInput`` / ``DeviceUnavailable`` (with ``reason``). Printing happens
     afterwards; ``wait_job`` tells how it went, which is what a truthful answer needs."""
+
+    def snapshot(self) -> PrinterSnapshot:
+        """Cached state, typed and frozen; must not block."""
+        ...
 
     async def submit_job(
         self,

@@ -297,3 +297,41 @@ async def test_metrics_of_the_real_app_and_simulated_devices(tmp_path: Any) -> N
         if s.labels.get("route") == "/hw_proxy/hello"
     ]
     assert hello and hello[0].value == 1
+
+
+async def test_a_real_printer_shows_last_activity_and_queue_depth(tmp_path: Any) -> None:
+    """Through the real printer service on TCP against the simulator, not a fake: its last
+    activity and queue depth reach /metrics (a fake once supplied keys the real one lacked)."""
+    from posboxless.printer.config import PrinterConfig
+    from posboxless.printer.service import EscPosPrinterService
+    from posboxless.printer.simulator import TcpPrinterSimulator
+    from posboxless.printer.worker import WorkerSettings
+    from posboxless.transports.tcp import TcpTransport
+
+    simulator = TcpPrinterSimulator().start()
+    config = PrinterConfig(name="receipt", host=(simulator.host, simulator.port))
+    fast = WorkerSettings(status_interval=0.05, status_timeout=0.5, retry_min=0.02, retry_max=0.1)
+    printer = EscPosPrinterService(
+        config, TcpTransport(simulator.host, simulator.port), tmp_path, settings=fast
+    )
+    metrics = Metrics(Devices(printer))
+    await printer.start()
+    try:
+        outcome = await printer.wait_job(await printer.submit_drawer_kick(), timeout=10)
+        assert outcome.state.value == "done"
+        figures = samples(metrics)
+    finally:
+        await printer.stop()
+        simulator.stop()
+    last_ok = figures[
+        (
+            "posboxless_device_last_ok_timestamp_seconds",
+            (("kind", "printer"), ("name", "receipt")),
+        )
+    ]
+    assert last_ok > 1_600_000_000
+    assert figures[("posboxless_print_queue_depth", (("printer", "receipt"),))] == 0
+    assert (
+        figures[("posboxless_print_jobs_total", (("outcome", "printed"), ("printer", "receipt")))]
+        == 1
+    )

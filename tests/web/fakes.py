@@ -12,6 +12,7 @@ from posboxless.device import (
     JobKind,
     JobOutcome,
     JobState,
+    PrinterSnapshot,
 )
 
 
@@ -31,6 +32,9 @@ class FakePrinter:
 
     def details(self) -> dict[str, Any]:
         return {"jobs": len(self.jobs)}
+
+    def snapshot(self) -> PrinterSnapshot:
+        return PrinterSnapshot(self.name, "fake", "fake", self._status)
 
     async def start(self) -> None: ...
 

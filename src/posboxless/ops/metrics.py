@@ -139,7 +139,7 @@ class DeviceCollector(Collector):
             if kind == "printer":
                 for outcome, keys in PRINT_OUTCOMES.items():
                     jobs.add_metric([name, outcome], sum(counters.get(k, 0) for k in keys))
-                depth = _number(details.get("pending_jobs", details.get("queue_depth")))
+                depth = _number(details.get("pending_jobs"))
                 if depth is not None:
                     queue.add_metric([name], depth)
             elif kind == "scale":

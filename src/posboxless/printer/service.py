@@ -20,9 +20,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from posboxless.device import (
+    ActivitySnapshot,
     DeviceStatus,
     DeviceUnavailable,
     InvalidInput,
@@ -31,6 +33,7 @@ from posboxless.device import (
     JobReason,
     JobSource,
     JobState,
+    PrinterSnapshot,
 )
 from posboxless.printer.config import PrinterConfig
 from posboxless.printer.escpos.errors import UnprintableInput
@@ -426,26 +429,45 @@ class EscPosPrinterService:
             return DeviceStatus("disconnected", (f"Printer '{self.name}' is not started",))
         return worker.snapshot.status
 
+    def snapshot(self) -> PrinterSnapshot:
+        worker = self._worker
+        cached = worker.snapshot if worker is not None else None
+        return PrinterSnapshot(
+            name=self.name,
+            connection=self.transport.description,
+            profile=self.profile.name,
+            status=self.status(),
+            pending_jobs=cached.pending if cached else 0,
+            current_job=cached.current_job if cached else None,
+            activity=ActivitySnapshot(
+                # A status answer is the printer working: it is asked between jobs and after each.
+                last_ok=cached.last_poll if cached else None,
+                counters=MappingProxyType({**(cached.counters if cached else {}), **self._counts}),
+            ),
+        )
+
     def details(self) -> dict[str, Any]:
         worker = self._worker
-        snapshot = worker.snapshot if worker is not None else None
-        state = snapshot.printer_state if snapshot is not None else None
+        cached = worker.snapshot if worker is not None else None
+        state = cached.printer_state if cached is not None else None
+        snapshot = self.snapshot()
         return {
             "name": self.name,
-            "connection": self.transport.description,
-            "profile": self.profile.name,
+            "connection": snapshot.connection,
+            "profile": snapshot.profile,
             "width_dots": self.profile.width_dots,
             "offline_policy": self.config.offline,
             "answer_timeout": self.config.answer_timeout,
             "max_queued": self.config.max_queued,
             "queue_file": str(self.queue_path),
-            "status": self.status().as_json(),
+            "status": snapshot.status.as_json(),
             "printer_state": None if state is None else state.__dict__,
-            "current_job": snapshot.current_job if snapshot else None,
-            "pending_jobs": snapshot.pending if snapshot else 0,
-            "connected_since": snapshot.connected_since if snapshot else None,
-            "last_status_poll": snapshot.last_poll if snapshot else None,
-            "counters": {**(snapshot.counters if snapshot else {}), **self._counts},
+            "current_job": snapshot.current_job,
+            "pending_jobs": snapshot.pending_jobs,
+            "connected_since": cached.connected_since if cached else None,
+            "last_status_poll": cached.last_poll if cached else None,
+            "last_ok": snapshot.activity.last_ok,
+            "counters": dict(snapshot.activity.counters),
             "started_at": self._started_at,
         }
 

@@ -136,10 +136,10 @@ class BarcodeScannerService:
     async def next_barcode(self, client: str, timeout: float) -> str:
         return await self.hub.next_barcode(client, timeout)
 
-    def give_back(self, code: str) -> None:
+    def give_back(self, barcode: str) -> None:
         """A code from ``next_barcode`` that could not be sent goes back to the front of the
         queue (event loop thread only)."""
-        self.hub.give_back(code)
+        self.hub.give_back(barcode)
 
     def recent(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -145,12 +145,11 @@ def _device_alerts(state: AppState, devices: list[dict[str, Any]]) -> list[dict[
 def _job_alerts(state: AppState, devices: list[dict[str, Any]], printers: list[dict[str, Any]]
                 ) -> list[dict[str, str]]:  # fmt: skip
     alerts = []
-    statuses = {d["name"]: d for d in devices if d["kind"] == "printer"}
     since = time.time() - RECENT_JOB_PROBLEMS
     for printer in printers:
         name = printer["name"]
-        details = statuses.get(name, {}).get("details") or {}
-        waiting = details.get("pending_jobs") or 0
+        service = state.services.printers.get(name)
+        waiting = service.snapshot().pending_jobs if service is not None else 0
         if waiting:
             alerts.append(
                 _alert(
