@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -254,26 +253,18 @@ async def test_metrics_of_the_real_app_and_simulated_devices(tmp_path: Any) -> N
     from posboxless.app import create_app
     from posboxless.config import Config, ServerConfig
     from posboxless.services import build_services
-    from posboxless.web.metrics import metrics_route
 
     config = Config(server=ServerConfig(data_dir=tmp_path, simulate=True))
     services = build_services(config)
-    metrics = Metrics(services)
-    app = create_app(config, services)
-    app.router.routes.insert(0, metrics_route(metrics))
-    wrapped = MetricsMiddleware(app, metrics)
+    app = create_app(config, services)  # its own /metrics route and timing middleware
     await services.start()
     try:
-        transport = httpx.ASGITransport(app=wrapped, client=("127.0.0.1", 4000))
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 4000))
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             await http.get("/hw_proxy/hello")
             printer = services.default_printer
             assert printer is not None
-            await printer.submit_drawer_kick()
-            for _ in range(500):
-                if printer.details()["counters"].get("printed"):
-                    break
-                await asyncio.sleep(0.01)
+            await printer.wait_job(await printer.submit_drawer_kick(), timeout=10)
             response = await http.get("/metrics")
     finally:
         await services.stop()

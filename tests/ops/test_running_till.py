@@ -24,9 +24,9 @@ from posboxless.ops.checks import Probe, run_checks
 from posboxless.ops.layout import Layout
 from posboxless.printer.queue import JobQueue
 from posboxless.services import build_services
+from tests.helpers import wait_until
 
 from ..live import live_server
-from ..scanner.scanner_helpers import wait_until
 
 try:
     import tomllib

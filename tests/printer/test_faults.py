@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from posboxless.printer.worker import REPRINT_INTERRUPTED, WorkerSettings
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
 from posboxless.transports.tcp import TcpTransport
 from posboxless.transports.usblp import UsblpTransport
+from tests.helpers import until
 
 FAST = WorkerSettings(
     status_interval=0.05, status_timeout=0.3, confirm_timeout=3, retry_min=0.02, retry_max=0.1
@@ -49,14 +50,6 @@ def receipt(k: int, filler_lines: int = 3) -> str:
 
 def ends(received: bytes) -> list[int]:
     return [int(n) for n in re.findall(rb"END-(\d+)", received)]
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 def pending(service: EscPosPrinterService) -> int:
@@ -111,7 +104,8 @@ async def test_paper_out_holds_jobs_and_resumes(
     for k in range(1, 4):
         await service.submit_xml_receipt(receipt(k))
     await until(lambda: "waiting: Paper out" in str(service.journal()))
-    await asyncio.sleep(0.2)  # several polls while the paper is out
+    polled = sim.printer.status_queries
+    await until(lambda: sim.printer.status_queries >= polled + 8, "two polls while paper is out")
     assert ends(bytes(sim.printer.received)) == []
     assert service.status().messages == ("Paper out",)
     sim.printer.state = "ok"
@@ -126,7 +120,8 @@ async def test_silent_printer_holds_jobs_until_it_answers(
     sim.printer.silent = True
     await until(lambda: service.status().status == "error")
     await service.submit_xml_receipt(receipt(1))
-    await asyncio.sleep(0.3)
+    polled = sim.printer.status_queries
+    await until(lambda: sim.printer.status_queries >= polled + 8, "two unanswered polls")
     assert ends(bytes(sim.printer.received)) == []
     assert "not answering" in service.status().messages[0]
     sim.printer.silent = False

@@ -8,7 +8,7 @@ import io
 import logging
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from posboxless.printer.worker import WorkerSettings
 from posboxless.transports.base import Transport
 from posboxless.transports.file import FileTransport
 from posboxless.transports.tcp import TcpTransport
+from tests.helpers import until
 
 FAST = WorkerSettings(
     status_interval=0.05, status_timeout=0.3, confirm_timeout=3, retry_min=0.02, retry_max=0.1
@@ -39,14 +40,6 @@ def png_base64(width: int = 512, height: int = 100) -> str:
     out = io.BytesIO()
     image.save(out, "PNG")
     return base64.b64encode(out.getvalue()).decode()
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 def job_state(service: EscPosPrinterService, job_id: str) -> str:

@@ -8,7 +8,6 @@ at 9600 8N1; line settings are virtual on a pty anyway, as on the Ariva-S's USB 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from posboxless.scale.service import ScaleTiming, SerialScaleService
 from posboxless.scale.simulator import Toledo8217Simulator
 from posboxless.scale.toledo8217 import StatusFlags as F
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
+from tests.helpers import until
 
 PTY_SETTINGS = SerialSettings.parse("9600 8N1")
 
@@ -45,16 +45,6 @@ def make_service(
     )
 
 
-async def eventually(predicate: Callable[[], bool], within: float = 3.0) -> None:
-    """Wait until ``predicate()`` holds; fail after ``within`` seconds (a bound, not a timing)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.01)
-
-
 @pytest.fixture
 def sim() -> Iterator[Toledo8217Simulator]:
     simulator = Toledo8217Simulator(weight=1.234)
@@ -67,7 +57,7 @@ def sim() -> Iterator[Toledo8217Simulator]:
 async def scale(sim: Toledo8217Simulator) -> AsyncIterator[SerialScaleService]:
     service = make_service(sim.port)
     await service.start()
-    await eventually(lambda: service.status().status == "connected")
+    await until(lambda: service.status().status == "connected")
     yield service
     await service.stop()
 
@@ -75,7 +65,7 @@ async def scale(sim: Toledo8217Simulator) -> AsyncIterator[SerialScaleService]:
 async def next_reading(scale: SerialScaleService) -> dict[str, Any]:
     """A reading taken after the simulator's current state was certainly polled."""
     count = scale.activity.counters.get("readings", 0)
-    await eventually(lambda: scale.activity.counters.get("readings", 0) >= count + 2)
+    await until(lambda: scale.activity.counters.get("readings", 0) >= count + 2)
     return scale.reading()
 
 
@@ -211,20 +201,20 @@ async def test_unplug_then_replug_on_a_by_id_link(tmp_path: Path) -> None:
     service = make_service(str(link))
     await service.start()
     try:
-        await eventually(lambda: service.status().status == "connected")
+        await until(lambda: service.status().status == "connected")
         assert service.reading()["weight"] == 1.0
         first.unplug()
-        await eventually(lambda: service.status().status != "connected", within=2.0)
+        await until(lambda: service.status().status != "connected", timeout=2.0)
         assert service.status().status == "disconnected"
         assert service.reading()["weight"] == 0.0
         link.unlink()
-        await eventually(lambda: "does not exist" in service.status().messages[0])
+        await until(lambda: "does not exist" in service.status().messages[0])
         with pytest.raises(DeviceUnavailable, match="not connected"):
             await service.tare()
         second = Toledo8217Simulator(weight=2.0, link=link).start()
         try:
-            await eventually(lambda: service.status().status == "connected")
-            await eventually(lambda: service.reading()["weight"] == 2.0)
+            await until(lambda: service.status().status == "connected")
+            await until(lambda: service.reading()["weight"] == 2.0)
             assert service.port == str(link)
         finally:
             second.close()
@@ -251,7 +241,7 @@ async def test_only_garbage_is_reported(
     sim.forced_status = None
     # replace every answer by garbage alone
     sim.weight_answer = lambda: b""  # type: ignore[method-assign]
-    await eventually(lambda: scale.status().status == "error")
+    await until(lambda: scale.status().status == "error")
     assert scale.status().messages[0] == (
         f"Unreadable answers from the scale on {sim.port}: check protocol option 3 (8217) and "
         "9600 8N1"
@@ -263,16 +253,16 @@ async def test_silence_is_reported_and_the_reading_goes_stale(
 ) -> None:
     await next_reading(scale)
     sim.silent = True
-    await eventually(lambda: scale.status().status == "error")
+    await until(lambda: scale.status().status == "error")
     assert scale.status().messages[0] == (
         f"No answer from the scale on {sim.port}: check protocol option 3 (8217) and 9600 8N1"
     )
-    await eventually(lambda: scale.reading()["info"] == ["stale"])
+    await until(lambda: scale.reading()["info"] == ["stale"])
     assert scale.reading()["weight"] == 0.0
     with pytest.raises(DeviceUnavailable):
         await scale.zero()
     sim.silent = False
-    await eventually(lambda: scale.status().status == "connected")
+    await until(lambda: scale.status().status == "connected")
     assert scale.reading()["weight"] == 1.234
 
 
@@ -282,10 +272,10 @@ async def test_slow_answers_are_read_and_reading_answers_from_cache(
     service = make_service(sim.port, reply_timeout=1.0, stale_after=2.0)
     await service.start()
     try:
-        await eventually(lambda: service.status().status == "connected")
+        await until(lambda: service.status().status == "connected")
         sim.reply_delay = 0.3
         sim.set_weight(4.5)
-        await eventually(lambda: service.reading()["weight"] == 4.5)
+        await until(lambda: service.reading()["weight"] == 4.5)
         # the worker is now inside a slow exchange; the cache still answers
         before = service.activity.counters["readings"]
         for _ in range(20):
@@ -302,9 +292,9 @@ async def test_stale_reading_is_never_served(sim: Toledo8217Simulator) -> None:
     service = make_service(sim.port, reply_timeout=0.4, stale_after=0.6)
     await service.start()
     try:
-        await eventually(lambda: service.status().status == "connected")
+        await until(lambda: service.status().status == "connected")
         sim.reply_delay = 2.0  # longer than stale_after: answers never come in time
-        await eventually(lambda: service.reading()["info"] == ["stale"], within=4.0)
+        await until(lambda: service.reading()["info"] == ["stale"], timeout=4.0)
         assert service.reading()["weight"] == 0.0
         assert service.status().status == "error"
     finally:
@@ -315,7 +305,7 @@ async def test_missing_port_is_reported(tmp_path: Path) -> None:
     service = make_service(str(tmp_path / "ttyUSB9"))
     await service.start()
     try:
-        await eventually(lambda: service.status().status == "disconnected")
+        await until(lambda: service.status().status == "disconnected")
         assert service.status().messages[0].startswith(f"Scale not found: {tmp_path}/ttyUSB9")
         assert service.reading() == {
             "weight": 0.0,
@@ -342,7 +332,7 @@ async def test_default_line_settings_are_7e1(sim: Toledo8217Simulator) -> None:
     service._transport_factory = on_pty
     await service.start()
     try:
-        await eventually(lambda: service.status().status == "connected")
+        await until(lambda: service.status().status == "connected")
     finally:
         await service.stop()
     assert str(opened[0]) == "9600 7E1"

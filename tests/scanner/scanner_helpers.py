@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 
 class Collected:
@@ -23,12 +21,3 @@ class Collected:
         with self._cond:
             self._cond.wait_for(lambda: len(self.codes) >= count, timeout)
             return [c for c, _ in self.codes]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()

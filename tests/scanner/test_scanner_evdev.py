@@ -17,8 +17,9 @@ from posboxless.scanner.evdev_source import EvdevScanner
 from posboxless.scanner.keyboard import BarcodeDecoder
 from posboxless.scanner.keymaps import builtin_keymap
 from posboxless.scanner.simulator import FakeInputBus, FakeInputDevice
+from tests.helpers import wait_until
 
-from .scanner_helpers import Collected, wait_until
+from .scanner_helpers import Collected
 
 EAN = "3017620422003"
 

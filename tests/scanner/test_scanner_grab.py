@@ -22,9 +22,10 @@ from posboxless.scanner.service import BarcodeScannerService
 from posboxless.scanner.simulator import FakeInputBus, FakeInputDevice
 from posboxless.services import Services
 from posboxless.settings import ConfigError, Table
+from tests.helpers import wait_until
 
 from ..live import live_server
-from .scanner_helpers import Collected, wait_until
+from .scanner_helpers import Collected
 
 EAN = "5400141000004"
 

@@ -67,11 +67,12 @@ async def test_buffered_barcodes_expire() -> None:
     assert hub.expired == 1
 
 
-async def test_expiry_with_a_short_real_keep_for() -> None:
-    hub = BarcodeHub(max_hold=0.05, keep_for=0.05)
+async def test_expiry_with_a_short_keep_for() -> None:
+    now = [0.0]
+    hub = BarcodeHub(max_hold=0.05, keep_for=0.05, clock=lambda: now[0])
     hub.attach(asyncio.get_running_loop())
     hub.publish_now(Barcode("stale", "t"))
-    await asyncio.sleep(0.1)
+    now[0] += 0.1
     assert await hub.next_barcode("a", timeout=0.05) == ""
 
 

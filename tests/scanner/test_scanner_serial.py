@@ -10,8 +10,9 @@ import pytest
 from posboxless.scanner.serial_lines import LineSplitter
 from posboxless.scanner.serial_source import SerialScanner
 from posboxless.scanner.simulator import PtySerialScanner
+from tests.helpers import wait_until
 
-from .scanner_helpers import Collected, wait_until
+from .scanner_helpers import Collected
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from posboxless.app import create_app
 from posboxless.config import Config, ServerConfig
 from posboxless.services import Services, build_services
+from tests.helpers import until
 
 TOKEN = "till-admin-token"
 LOCAL = ("127.0.0.1", 50000)
@@ -47,14 +47,6 @@ def client_for(
         return httpx.AsyncClient(transport=transport, base_url=f"http://{host}")
 
     return make
-
-
-async def until(predicate: Callable[[], bool], what: str) -> None:
-    for _ in range(500):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 def journal(services: Services) -> list[dict[str, Any]]:

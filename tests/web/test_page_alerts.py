@@ -21,11 +21,11 @@ from posboxless.app import create_app
 from posboxless.config import Config, ServerConfig, parse_config
 from posboxless.printer.queue import JobQueue
 from posboxless.services import Services, build_services
+from tests.helpers import wait_until
 
 from ..chromium import CHROMIUM, CHROMIUM_ARGS
 from ..live import live_server
 from ..ops.certs import write_certificate
-from ..scanner.scanner_helpers import wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 needs_chromium = [
