@@ -12,7 +12,7 @@ import errno
 import logging
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -153,8 +153,58 @@ def bind_sockets(host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
+GRACEFUL_SHUTDOWN = 5
+"""Seconds the servers give open requests (a scanner long-poll, an answer waiting for the
+printer) after the first Ctrl-C or SIGTERM before cutting them."""
+SERVICES_STOP_TIMEOUT = 15.0
+"""Seconds the device services get to stop (a printer finishing the job it is writing)."""
+
+
+class Shutdown:
+    """The first SIGINT/SIGTERM stops gracefully: no new connection, open requests get
+    ``GRACEFUL_SHUTDOWN`` seconds, devices ``SERVICES_STOP_TIMEOUT``. A second one stops at once."""
+
+    def __init__(self, servers: Sequence[uvicorn.Server]) -> None:
+        self.servers = servers
+        self.requests = 0
+        self.forced = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.requests += 1
+        if self.requests == 1:
+            log.info("stopping (press Ctrl-C again to stop at once)")
+            for server in self.servers:
+                server.should_exit = True
+            return
+        if not self.forced.is_set():
+            log.warning("stopping at once: open requests are cut, devices not waited for")
+        for server in self.servers:
+            server.should_exit = server.force_exit = True
+        self.forced.set()
+
+    async def stop_services(self, services: Services) -> None:
+        """``services.stop()``, bounded by ``SERVICES_STOP_TIMEOUT`` and by a forced stop."""
+        stopping = asyncio.ensure_future(services.stop())
+        forced = asyncio.ensure_future(self.forced.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {stopping, forced},
+                timeout=SERVICES_STOP_TIMEOUT,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            forced.cancel()
+        if stopping not in done:
+            stopping.cancel()
+            log.error("devices not stopped after %g s: exiting without them", SERVICES_STOP_TIMEOUT)
+
+
 class _Server(uvicorn.Server):
     """uvicorn server that leaves signal handling to ``serve`` (two servers share one loop)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        config.timeout_graceful_shutdown = GRACEFUL_SHUTDOWN
+        super().__init__(config)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -277,10 +327,7 @@ async def serve(config: Config, services: Services) -> None:
         )
     )
 
-    def stop() -> None:
-        for server in servers:
-            server.should_exit = True
-
+    stop = Shutdown(servers)  # the LNA listener, appended below, is stopped too
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop)
@@ -306,7 +353,7 @@ async def serve(config: Config, services: Services) -> None:
             runs.append(servers[-1].serve(sockets=lna_sockets))
         await asyncio.gather(*runs)
     finally:
-        await services.stop()
+        await stop.stop_services(services)
         for sock in http_sockets + https_sockets + lna_sockets:
             sock.close()
 
