@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from posboxless.transports.serial_port import SerialTransport
 from posboxless.transports.tcp import TcpTransport
 from posboxless.transports.usb import UsbTransport
 from posboxless.transports.usblp import UsblpTransport
+from tests.helpers import until
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -123,10 +123,10 @@ async def test_simulate_mode_builds_one_real_printer_writing_receipts(tmp_path: 
     try:
         await service.submit_xml_receipt("<receipt><div>Demo café 1,00 €</div></receipt>")
         out = tmp_path / "simulated-printer"
-        for _ in range(3000):  # a bound, not a speed test: the machine may be busy
-            if (out / "receipt-00001.txt").exists():  # written last (after the PNG)
-                break
-            await asyncio.sleep(0.01)
+        simulator = service.simulator
+        assert simulator is not None
+        # The count goes up once the receipt's files are complete (never a half-written file).
+        await until(lambda: simulator.printer.receipts_saved >= 1, "receipt saved", timeout=30)
         assert "Demo café 1,00 €" in (out / "receipt-00001.txt").read_text()
         assert (out / "receipt-00001.png").exists()
     finally:

@@ -95,8 +95,7 @@ class ReceiptRecorder:
             )
         ):
             receipt.items.pop(0)
-        self.receipts_saved += 1
-        number = self.receipts_saved
+        number = self.receipts_saved + 1
         base = self.output_dir / f"receipt-{number:05d}"
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -107,8 +106,11 @@ class ReceiptRecorder:
             png.with_suffix(".png.part").replace(png)
             base.with_suffix(".txt").write_text(receipt.plain_text() + "\n", encoding="utf-8")
         except Exception as exc:  # the demo printer must keep running whatever it is sent
+            self.receipts_saved = number
             self._error(f"receipt {number}: {exc}")
             return
+        # Counted once its files are complete: the count is what a reader waits on.
+        self.receipts_saved = number
         self._journal(f"receipt {number} saved as {base.name}.png ({len(data)} bytes)")
 
     def _error(self, message: str) -> None:
