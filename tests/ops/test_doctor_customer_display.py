@@ -9,9 +9,9 @@ from posboxless.config import parse_config
 from posboxless.linedisplay.simulator import PoleDisplaySimulator
 from posboxless.ops.checks import run_checks
 from posboxless.services import build_services
+from tests.helpers import wait_until
 
 from ..live import live_server
-from ..scanner.scanner_helpers import wait_until
 from .test_doctor import Till, _device, by_name, till  # noqa: F401  (fixture)
 from .test_running_till import probe, ring, tomllib  # noqa: F401  (fixture)
 
