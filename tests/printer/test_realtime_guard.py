@@ -17,6 +17,7 @@ from PIL import Image
 
 from posboxless.printer.config import PrinterConfig
 from posboxless.printer.escpos.decoder import decode
+from posboxless.printer.escpos.errors import ProfileError
 from posboxless.printer.escpos.realtime import (
     SWITCH_BACK,
     SWITCH_OFF,
@@ -29,7 +30,6 @@ from posboxless.printer.queue import JobQueue
 from posboxless.printer.service import EscPosPrinterService
 from posboxless.printer.simulator import SimulatedPrinter, TcpPrinterSimulator
 from posboxless.printer.worker import WorkerSettings
-from posboxless.settings import ConfigError
 from posboxless.transports.tcp import TcpTransport
 
 FAST = WorkerSettings(
@@ -217,7 +217,7 @@ def test_profiles_say_which_printers_take_gs_paren_d() -> None:
     assert all(BUILTIN_PROFILES[n].realtime_switch for n in ("TM-T20III", "TM-T88V", "TM-m30"))
     assert not BUILTIN_PROFILES["generic-80"].realtime_switch
     assert get_profile("generic-80", {"realtime-switch": True}).realtime_switch
-    with pytest.raises(ConfigError):
+    with pytest.raises(ProfileError):
         get_profile("generic-80", {"realtime_switch": "yes"})
 
 
