@@ -54,6 +54,20 @@ def test_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "https://coop.example.com" in capsys.readouterr().out
 
 
+def test_check_config_on_the_shipped_commented_configuration(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # What an IT partner copies by hand (or reads before installing) is a valid configuration.
+    from posboxless.ops.resources import template
+
+    shipped = Path(__file__).parents[1] / "src/posboxless/ops/templates/config.toml"
+    assert shipped.read_text("utf-8") == template("config.toml")
+    assert main(["check-config", "--config", str(shipped)]) == 0
+    out = capsys.readouterr().out
+    assert "listen: 127.0.0.1 http 8069 https 443" in out
+    assert "simulated devices: yes" in out
+
+
 def test_export_ca(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "ca.pem"
     assert main(["export-ca", "--data-dir", str(tmp_path / "data"), "-o", str(out)]) == 0

@@ -18,16 +18,16 @@ log = logging.getLogger("posboxless")
 
 _DESCRIPTION = """\
 posboxless: the hardware bridge of the Odoo Point of Sale. It answers the POS as its "IoT Box"
-(/hw_proxy/...) and drives the receipt printer and cash drawer, the scale and barcode scanners."""
+(/hw_proxy/...) and as an Epson ePOS printer, and drives the receipt printers and cash drawer,
+the scale, barcode scanners, card payment terminals and the customer display."""
 
 
-def _config_argument(parser: argparse.ArgumentParser) -> None:
+def _config_argument(parser: argparse.ArgumentParser, *, running: bool = False) -> None:
+    default = f"{DEFAULT_CONFIG_PATH} when it exists, else built-in defaults"
+    if running:  # doctor, check-config, support-bundle look at the proxy that runs
+        default = "the one of the running proxy or of the installed service, else " + default
     parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="PATH",
-        help=f"TOML configuration file (default: {DEFAULT_CONFIG_PATH} when it exists, "
-        "else built-in defaults)",
+        "--config", type=Path, metavar="PATH", help=f"TOML configuration file (default: {default})"
     )
 
 
@@ -95,9 +95,10 @@ def _add_check_config(sub: argparse._SubParsersAction) -> None:
         "installed service, else /etc/posboxless/config.toml), report the first error naming "
         "the key, or summarise what would be used, then check what a valid file can still get "
         "wrong: device paths that do not exist (warning: devices may be plugged in later), two "
-        "devices on one port (error). Exit status: 0 valid, 1 errors found, 2 unreadable.",
+        "devices on one port (error). Exit status: 0 valid, 1 errors found, 2 not valid TOML, "
+        "a wrong key or value, or unreadable.",
     )
-    _config_argument(p)
+    _config_argument(p, running=True)
     p.set_defaults(func=_check_config)
 
 
@@ -135,7 +136,7 @@ def _add_ops(sub: argparse._SubParsersAction) -> None:
         "installed unit's, or the ones it reports on its port). Prints what to do for each "
         "problem; exits non-zero when something is wrong.",
     )
-    _config_argument(p)
+    _config_argument(p, running=True)
     doctor.add_arguments(p)
     p.set_defaults(func=doctor.run)
 
@@ -148,7 +149,7 @@ def _add_ops(sub: argparse._SubParsersAction) -> None:
         "print journal summary, doctor results and versions. It looks at the proxy that runs, "
         "with its configuration and data directory.",
     )
-    _config_argument(p)
+    _config_argument(p, running=True)
     bundle.add_arguments(p)
     p.set_defaults(func=bundle.run)
 

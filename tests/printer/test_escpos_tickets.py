@@ -54,3 +54,28 @@ def test_text_ticket(caplog: pytest.LogCaptureFixture) -> None:
 def test_text_ticket_without_title() -> None:
     job = render_text_ticket(["a"], get_profile("TM-T20III"))
     assert decode(job.data).text() == "a" and job.warnings == ()
+
+
+def test_text_ticket_breaks_long_lines_between_words() -> None:
+    profile = get_profile("generic-80")  # 48 columns
+    warning = (
+        "Warning: Any web page open on this computer may print and open the cash drawer: set "
+        "server.allowed_origins to your Odoo address(es) in the configuration."
+    )
+    doc = decode(render_text_ticket(["  indented", warning], profile).data)
+    lines = doc.text().split("\n")
+    assert lines[0] == "  indented"
+    assert all(len(line) <= profile.columns for line in lines)
+    assert " ".join(lines[1:]) == warning  # no word cut in two, nothing lost
+    assert len(lines) > 3
+
+
+def test_preview_wraps_a_full_line_like_the_printer() -> None:
+    # A printer whose line buffer is full prints it and goes on on the next row.
+    long = decode(b"\x1b@" + b"A" * 60 + b"\n" + b"\x1b!\x20" + b"B" * 30 + b"\n").render(576)
+    rows = decode(
+        b"\x1b@" + b"A" * 48 + b"\n" + b"A" * 12 + b"\n"
+        b"\x1b!\x20" + b"B" * 24 + b"\n" + b"B" * 6 + b"\n"
+    ).render(576)
+    assert long.size == rows.size
+    assert long.tobytes() == rows.tobytes()

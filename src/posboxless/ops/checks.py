@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from posboxless.config import Config, ServerConfig, default_data_dir, parse_config
+from posboxless.config import Config, ServerConfig, default_data_dir, parse_config, with_overrides
 from posboxless.ops.certificate import CertificateFiles, check_certificate
 from posboxless.ops.identity import Identity, may_access
 from posboxless.ops.layout import DEVICE_GROUPS, SERVICE_NAME
@@ -126,6 +126,8 @@ def resolve(given: Path | None, probe: Probe, *, ask_proxy: bool = True) -> Targ
                 )
             )
         data_dir = running.data_dir
+        if config is not None:  # ports given as flags: check the ones it listens on
+            config = with_overrides(config, **running.server_ports())
     else:
         data_dir = probe.layout.at(str(service_data_dir((config or Config()).server, probe)))
     return Target(path, verdict, config, running, data_dir, config_file, notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 
@@ -20,13 +21,21 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _set(text: str, key: str, value: str) -> str:
+    """Replace the value of the first uncommented ``key = ...`` line."""
+    line = re.compile(rf"^{re.escape(key)} = .*$", re.MULTILINE)
+    new, count = line.subn(lambda _m: f"{key} = {value}", text, count=1)
+    if count != 1:
+        raise ValueError(f"the configuration template has no '{key} = ' line")
+    return new
+
+
 def render_config(host: str = "127.0.0.1", allowed_origins: Sequence[str] = ()) -> str:
+    # The template is itself a valid configuration (check-config reads it as shipped); install
+    # fills in the two values it asks for.
     origins = "[" + ", ".join(_toml_string(o) for o in allowed_origins) + "]"
-    return (
-        template("config.toml")
-        .replace("@HOST@", _toml_string(host))
-        .replace("@ALLOWED_ORIGINS@", origins)
-    )
+    text = _set(template("config.toml"), "host", _toml_string(host))
+    return _set(text, "allowed_origins", origins)
 
 
 def check_config_text(text: str) -> Config:

@@ -238,7 +238,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--root",
         type=Path,
         default=Path("/"),
-        help="install below this directory instead of / (nothing is started then)",
+        help="the system below this directory instead of / (image builds; nothing is started "
+        "or stopped then)",
     )
     parser.add_argument("--no-start", action="store_true", help="do not run systemctl or udevadm")
     parser.add_argument(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import shlex
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,24 @@ class RunningProxy:
     diagnostics: dict[str, Any]
     """Everything ``/api/diagnostics`` answered (devices, printers' journals, scale reading,
     warnings, clients, log lines...)."""
+
+    def server_ports(self) -> dict[str, int]:
+        """``http_port`` and ``https_port`` it listens on, as far as its ``listen`` URLs say (a
+        proxy started with ``--http-port``/``--https-port`` differs from its file)."""
+        ports: dict[str, int] = {}
+        listen = self.diagnostics.get("listen")
+        for url in listen if isinstance(listen, list) else []:
+            if not isinstance(url, str) or " " in url:  # "... (POS API only)": the LNA address
+                continue
+            try:
+                parsed = urllib.parse.urlsplit(url)
+                port = parsed.port
+            except ValueError:
+                continue
+            key = {"http": "http_port", "https": "https_port"}.get(parsed.scheme)
+            if key and port and key not in ports:
+                ports[key] = port
+        return ports
 
     @property
     def log_lines(self) -> list[str]:

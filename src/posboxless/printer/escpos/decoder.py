@@ -718,7 +718,7 @@ def _font(size: int, bold: bool = False) -> Font:
 def _render_segment(text: str, style: CharStyle, line_height: int) -> Image.Image:
     # Drawn at the height multiplier, then stretched to the width multiplier, so that
     # double-height text keeps its columns and double-width text takes two.
-    cell = 9 if style.font == "b" else 12
+    cell = 9 if style.font == "b" else 12  # dots per character at width 1 (Font A: 48 on 576)
     base = 15 if style.font == "b" else 20
     font = _font(base * style.height, style.bold)
     drawn_width = max(1, len(text) * cell * style.height)
@@ -736,16 +736,53 @@ def _render_segment(text: str, style: CharStyle, line_height: int) -> Image.Imag
     return canvas if target == drawn_width else canvas.resize((target, line_height))
 
 
-def _render_line(line: TextLine, width: int) -> Image.Image:
-    height = 28 * max((s.height for t, s in line.segments), default=1)
-    pieces = [_render_segment(text, seg, height) for text, seg in line.segments if text]
+def _cell_width(style: CharStyle) -> int:
+    return (9 if style.font == "b" else 12) * style.width
+
+
+def _wrap(segments: list[tuple[str, CharStyle]], width: int) -> list[list[tuple[str, CharStyle]]]:
+    """The printed rows of one line: a printer whose line buffer is full prints it and goes on
+    on the next row (character by character, not by word)."""
+    rows: list[list[tuple[str, CharStyle]]] = [[]]
+    used = 0
+    for text, style in segments:
+        cell = _cell_width(style)
+        start = 0
+        while start < len(text):
+            room = (width - used) // cell
+            if room <= 0 and used:
+                rows.append([])
+                used = 0
+                continue
+            piece = text[start : start + max(1, room)]
+            rows[-1].append((piece, style))
+            used += len(piece) * cell
+            start += len(piece)
+    return rows
+
+
+def _render_row(segments: list[tuple[str, CharStyle]], align: str, width: int) -> Image.Image:
+    height = 28 * max((s.height for t, s in segments), default=1)
+    pieces = [_render_segment(text, seg, height) for text, seg in segments if text]
     total = sum(p.width for p in pieces)
-    x = {"left": 0, "center": (width - total) // 2, "right": width - total}[line.align]
+    x = {"left": 0, "center": (width - total) // 2, "right": width - total}[align]
     canvas = Image.new("L", (width, height), 255)
     x = max(0, x)
     for piece in pieces:
         canvas.paste(piece, (x, 0))
         x += piece.width
+    return canvas
+
+
+def _render_line(line: TextLine, width: int) -> Image.Image:
+    rows = [_render_row(row, line.align, width) for row in _wrap(line.segments, width)]
+    if len(rows) == 1:
+        return rows[0]
+    canvas = Image.new("L", (width, sum(r.height for r in rows)), 255)
+    top = 0
+    for row in rows:
+        canvas.paste(row, (0, top))
+        top += row.height
     return canvas
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,18 @@ def render_drawer_kick(profile: PrinterProfile) -> RenderedJob:
     return RenderedJob(data=data, kind="drawer")
 
 
+def _wrapped(line: str, columns: int) -> list[str]:
+    """Printed lines at word boundaries: the printer itself would break a long line anywhere,
+    mid-word (a warning on the test page is read over the phone)."""
+    out: list[str] = []
+    for physical in line.split("\n"):
+        if len(physical) <= columns:
+            out.append(physical)  # as written, leading spaces included
+        else:
+            out += textwrap.wrap(physical, columns, break_on_hyphens=False)
+    return out
+
+
 def render_text_ticket(
     lines: Sequence[str], profile: PrinterProfile, *, title: str | None = None
 ) -> RenderedJob:
@@ -37,7 +50,7 @@ def render_text_ticket(
         out += encoder.size_mode("normal") + encoder.bold(False) + encoder.align("left")
         out += encoder.LF
     for line in lines:
-        for physical in line.split("\n"):
+        for physical in _wrapped(line, profile.columns):
             encoded = text.encode(physical)
             replaced += encoded.replaced
             out += encoded.data + encoder.LF
