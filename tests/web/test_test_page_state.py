@@ -59,3 +59,31 @@ async def test_the_printed_test_page_carries_the_state(tmp_path: Path) -> None:
         assert "Scale: " in text and "Scanner: " in text and "Last POS call:" in text
     finally:
         await services.stop()
+
+
+async def test_an_odoo_printing_through_epos_is_a_pos_client(tmp_path: Path) -> None:
+    # Odoo 15-20 with only the 'ePos Printer' setting never calls /hw_proxy/: the page and the
+    # test page must still show that a POS reaches this proxy.
+    services = Services(
+        printers={"receipt": FakePrinter()},
+        default_printer_name="receipt",
+        scale=FakeScale(),  # type: ignore[arg-type]
+        scanner=FakeScanner(),  # type: ignore[arg-type]
+    )
+    origin = "https://shop.example.com"
+    config = Config(server=ServerConfig(data_dir=tmp_path, allowed_origins=(origin,)))
+    app = create_app(config, services)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8069") as http:
+        await http.post(
+            "/cgi-bin/epos/service.cgi?devid=local_printer",
+            content=b"<not-epos/>",
+            headers={"Origin": origin, "Content-Type": "text/plain"},
+        )
+        await http.get("/point_of_sale/display", headers={"Origin": origin})
+    (seen,) = app.state.posboxless.clients.recent()
+    assert seen["origin"] == origin and seen["last_path"] == "/cgi-bin/epos/service.cgi"
+    assert seen["calls"] == 1
+    assert f"Last POS call: {origin} 0 s ago" in proxy_state_lines(
+        app.state.posboxless, now=seen["last_seen"]
+    )

@@ -42,6 +42,9 @@ from posboxless.web.clients import ClientTracker
 
 log = logging.getLogger(__name__)
 
+POS_CALL_PREFIXES = ("/hw_proxy/", "/cgi-bin/epos/")
+"""Calls a POS makes (the IoT Box API, the ePOS printer service): counted as POS clients seen."""
+
 BASE_ALLOWED_HEADERS = (
     "Content-Type",
     "X-Debug-Mode",
@@ -240,7 +243,7 @@ class OriginPolicyMiddleware:
             )
             await self.policy.renderer(path)(origin_refusal(origin))(scope, receive, send)
             return
-        if origin is not None and path.startswith("/hw_proxy/"):
+        if origin is not None and path.startswith(POS_CALL_PREFIXES):
             self.clients.seen(origin, address, path)
 
         async def send_with_cors(message: Message) -> None:
