@@ -28,13 +28,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from posboxless.device import JobKind, JobState
+from posboxless.durable import open_durable, transaction
 
 Listener = Callable[[int, JobState], None]
 
@@ -90,13 +91,8 @@ class JobQueue:
         self.path = path
         self.max_queued = max_queued
         self.keep_done = keep_done
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit survives a power cut, not only a process crash. Accepted means on disk.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(path, _SCHEMA)  # accepted means on disk
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         if "source" not in columns:  # a journal written before the column existed
             self._db.execute("ALTER TABLE jobs ADD COLUMN source TEXT")
@@ -125,16 +121,8 @@ class JobQueue:
         with self._read_lock:
             return self._reader.execute(sql, params).fetchall()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, self._lock)
 
     def _recover(self) -> list[int]:
         """Jobs left ``printing`` by a crash: receipts go back in line (flagged), kicks expire."""
