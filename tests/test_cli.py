@@ -54,6 +54,22 @@ def test_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "https://coop.example.com" in capsys.readouterr().out
 
 
+def test_check_config_names_every_device_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        "[[printer]]\nname = 'receipt'\nhost = '127.0.0.1:9'\n"
+        "[[payment_terminal]]\nport = 'loop://'\n"
+        "[customer_display]\nport = 'loop://?pole'\n"
+    )
+    main(["check-config", "--config", str(config)])
+    out = capsys.readouterr().out
+    assert "printers: receipt" in out
+    assert "payment terminals: terminal" in out
+    assert "customer pole display: loop://?pole" in out
+
+
 def test_check_config_on_the_shipped_commented_configuration(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
