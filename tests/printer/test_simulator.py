@@ -79,6 +79,17 @@ def test_demo_output_one_png_and_text_per_receipt(tmp_path: Path) -> None:
     assert printer.decode_errors == []
 
 
+def test_a_restarted_demo_printer_keeps_the_receipts_it_printed_before(tmp_path: Path) -> None:
+    profile = get_profile("TM-T20III")
+    out = tmp_path / "simulated-printer"
+    SimulatedPrinter(output_dir=out).feed(render_text_ticket(["before"], profile).data)
+    (out / "receipt-00007.txt.bak").write_text("a copy someone kept")
+    SimulatedPrinter(output_dir=out).feed(render_text_ticket(["after"], profile).data)
+    assert "before" in (out / "receipt-00001.txt").read_text()
+    assert "after" in (out / "receipt-00008.txt").read_text()
+    assert "receipt 8 saved as receipt-00008.png" in (out / "printer.log").read_text()
+
+
 def test_tcp_unplug_and_replug() -> None:
     sim = TcpPrinterSimulator().start()
     try:

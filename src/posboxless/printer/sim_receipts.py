@@ -28,12 +28,28 @@ JOURNAL_NAME = "printer.log"
 _MAX_ERRORS_PER_FEED = 64
 
 
+def _highest_number(folder: Path) -> int:
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except OSError:
+        return 0
+    numbers = [
+        int(name[len("receipt-") :].split(".", 1)[0])
+        for name in names
+        if name.startswith("receipt-") and name[len("receipt-") :].split(".", 1)[0].isdigit()
+    ]
+    return max(numbers, default=0)
+
+
 class ReceiptRecorder:
     def __init__(self, output_dir: Path, *, paper_width: int = 576) -> None:
         self.output_dir = output_dir
         self.paper_width = paper_width
         self.decoder = EscPosDecoder()
         self.receipts_saved = 0
+        # Numbers go on from the receipts of earlier runs (the demo's data directory is kept
+        # across restarts): a restarted demo must not overwrite what it printed before.
+        self._first_number = _highest_number(output_dir) + 1
         self.pulses = 0
         self.errors: list[str] = []
         self._raw = bytearray()
@@ -95,7 +111,7 @@ class ReceiptRecorder:
             )
         ):
             receipt.items.pop(0)
-        number = self.receipts_saved + 1
+        number = self._first_number + self.receipts_saved
         base = self.output_dir / f"receipt-{number:05d}"
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -106,11 +122,11 @@ class ReceiptRecorder:
             png.with_suffix(".png.part").replace(png)
             base.with_suffix(".txt").write_text(receipt.plain_text() + "\n", encoding="utf-8")
         except Exception as exc:  # the demo printer must keep running whatever it is sent
-            self.receipts_saved = number
+            self.receipts_saved += 1
             self._error(f"receipt {number}: {exc}")
             return
         # Counted once its files are complete: the count is what a reader waits on.
-        self.receipts_saved = number
+        self.receipts_saved += 1
         self._journal(f"receipt {number} saved as {base.name}.png ({len(data)} bytes)")
 
     def _error(self, message: str) -> None:
