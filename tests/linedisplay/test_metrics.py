@@ -34,7 +34,7 @@ async def test_metrics_have_the_display() -> None:
         (s.labels["kind"], s.labels["name"]): s.value
         for s in families["posboxless_device_up"].samples
     }
-    assert up[("customer_display", "customer-display")] == 1
+    assert up[("customer_display", "pole-display")] == 1
     events = {
         s.labels["event"]: s.value
         for s in families["posboxless_device_events"].samples

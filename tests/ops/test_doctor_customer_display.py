@@ -70,6 +70,6 @@ def test_doctor_reports_a_display_that_does_not_answer(tmp_path: Path, ring: Non
     finally:
         sim.close()
     (reported,) = [
-        r for r in results if r.name == "customer_display 'customer-display' (running proxy)"
+        r for r in results if r.name == "customer_display 'pole-display' (running proxy)"
     ]
     assert reported.level == "fail" and "No answer from the customer display" in reported.message

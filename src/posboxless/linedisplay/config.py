@@ -42,7 +42,7 @@ class CustomerDisplayConfig:
     serial_settings: SerialSettings = DEFAULT_SETTINGS
     welcome: tuple[str, ...] = DEFAULT_WELCOME
     welcome_after: float = 300.0
-    name: str = "customer-display"
+    name: str = "pole-display"
 
     @property
     def profile(self) -> str:
@@ -111,7 +111,7 @@ def parse_customer_display(table: Table | None) -> CustomerDisplayConfig | None:
         serial_settings=replace(settings, write_timeout=write_timeout),
         welcome=welcome,
         welcome_after=table.float("welcome_after", 300.0, minimum=0.0, maximum=86400.0),
-        name=table.str("name", "customer-display"),
+        name=table.str("name", "pole-display"),
     )
     table.finish()
     if not config.port:

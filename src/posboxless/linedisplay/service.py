@@ -59,7 +59,7 @@ class PoleDisplayService:
     def __init__(
         self,
         *,
-        name: str = "customer-display",
+        name: str = "pole-display",
         port: str,
         settings: SerialSettings,
         commands: CommandSet,
