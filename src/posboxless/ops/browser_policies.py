@@ -53,18 +53,9 @@ LNA_ALLOW_POLICIES = (
 OVERRIDES_POLICY = "LocalNetworkAccessIpAddressSpaceOverrides"
 CA_POLICY = "CACertificatesWithConstraints"
 
-# Where a till's own certificate may point: loopback and private ranges only, so the CA (whose
-# key is on the till) can never vouch for a public site.
-PERMITTED_CIDRS = (
-    "127.0.0.0/8",
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "169.254.0.0/16",
-    "::1/128",
-    "fc00::/7",
-    "fe80::/10",
-)
+# Where a till's own certificate may point: the ranges the CA itself is constrained to (loopback
+# and private ones), so the browser's limit and the CA's never disagree.
+PERMITTED_CIDRS = tls.PERMITTED_CIDRS
 
 
 def lna_override(address: str, port: int) -> str:
