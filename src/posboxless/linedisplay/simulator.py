@@ -14,7 +14,7 @@ import select
 import threading
 
 from posboxless.linedisplay.emulator import DisplayEmulator
-from posboxless.scale.simulator import PtySimulator
+from posboxless.pty_simulator import PtySimulator
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,12 @@ import logging
 from dataclasses import replace
 
 from posboxless.device import ScaleService, ServiceContext
+from posboxless.pty_simulator import PtySimulator
 from posboxless.scale.browser_owned import BrowserOwnedScale
 from posboxless.scale.config import ScaleConfig
 from posboxless.scale.discovery import PortLocator, echo_probe
 from posboxless.scale.service import ScaleTiming, SerialScaleService
-from posboxless.scale.simulator import AdamSimulator, PtySimulator, Toledo8217Simulator
+from posboxless.scale.simulator import AdamSimulator, Toledo8217Simulator
 from posboxless.transports.serial_port import SerialSettings
 
 log = logging.getLogger(__name__)

@@ -25,14 +25,11 @@ real terminal repeats its ENQ is not documented (§D): this is an assumption.
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
-import os
-import select
 import threading
 import time
-import tty
 
+from posboxless.pty_simulator import PtySimulator
 from posboxless.terminal import telium
 from posboxless.terminal.telium import ACK, ENQ, EOT, NAK
 
@@ -57,13 +54,12 @@ REAL_OUTCOME = {
 TEST_CARD = "4970101122334455"
 
 
-class TeliumSimulator:
+class TeliumSimulator(PtySimulator):
     def __init__(self, *, card_delay: float = 1.0, default: str = "accept") -> None:
         if default not in OUTCOMES:
             raise ValueError(f"unknown outcome {default!r}")
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.port = os.ttyname(self._slave)
+        # Timers (card delay, repeated ENQ) are checked at least every 20 ms.
+        super().__init__(idle_after=0.02)
         self.card_delay = card_delay
         """Seconds the customer takes with the card (the answer comes after it)."""
         self.default = default
@@ -73,7 +69,6 @@ class TeliumSimulator:
         self.silent_for = 10.0
         """How long ``silent`` ignores every ENQ (the terminal is off), unless ``wake()``."""
         self._silent_until = 0.0
-        self.received = bytearray()
         self.requests: list[telium.PaymentRequest] = []
         self.history: list[tuple[telium.PaymentRequest, str]] = []
         """(request, what the terminal really did), one per request it took."""
@@ -85,9 +80,6 @@ class TeliumSimulator:
         self._reader = telium.FrameReader(max_length=telium.REQUEST_LENGTH)
         self._timer = 0.0
         self._enqs = 0
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._closed = False
 
     # ---- scripting -----------------------------------------------------------------------------
 
@@ -118,60 +110,22 @@ class TeliumSimulator:
         with self.changed:
             return self.changed.wait_for(predicate, timeout)
 
-    # ---- life cycle ------------------------------------------------------------------------------
-
-    def start(self) -> TeliumSimulator:
-        self._thread = threading.Thread(target=self._loop, name="sim-telium", daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._stopping.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5.0)
-        self._closed = True
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def __enter__(self) -> TeliumSimulator:
-        return self if self._thread is not None else self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # ---- the terminal ----------------------------------------------------------------------------
-
-    def _send(self, data: bytes) -> None:
-        with contextlib.suppress(OSError):
-            os.write(self._master, data)
-
     def _set(self, state: str) -> None:
         with self.changed:
             self._state = state
             self.changed.notify_all()
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                ready, _, _ = select.select([self._master], [], [], 0.02)
-                data = os.read(self._master, 1024) if ready else b""
-            except OSError:
-                if self._stopping.wait(0.05):
-                    return
-                continue
-            try:
-                if data:
-                    with self.changed:
-                        self.received += data
-                        self.changed.notify_all()
-                    for i in range(len(data)):
-                        self._byte(data[i : i + 1])
-                self._timers()
-            except Exception:  # a simulator bug must show in the log, not kill the terminal
-                log.exception("telium simulator failure")
+    # ---- the terminal ----------------------------------------------------------------------------
+
+    def on_data(self, data: bytes) -> None:
+        with self.changed:
+            self.changed.notify_all()  # ``received`` grew
+        for i in range(len(data)):
+            self._byte(data[i : i + 1])
+        self._timers()
+
+    def on_idle(self) -> None:
+        self._timers()
 
     def _byte(self, byte: bytes) -> None:
         state, value = self._state, byte[0]
@@ -184,7 +138,7 @@ class TeliumSimulator:
                     self._set("silent")
                     return
                 self._reader.reset()
-                self._send(bytes([ACK]))
+                self.send(bytes([ACK]))
                 self._set("request")
         elif state == "request":
             if value == EOT and not self._reader.partial:
@@ -193,21 +147,21 @@ class TeliumSimulator:
             try:
                 message, _ = self._reader.feed(byte)
             except telium.FrameError:
-                self._send(bytes([NAK]))
+                self.send(bytes([NAK]))
                 return
             if message is None:
                 return
             try:
                 request = telium.PaymentRequest.decode(message)
             except telium.FrameError:
-                self._send(bytes([NAK]))
+                self.send(bytes([NAK]))
                 return
             if self._current == "nak":
-                self._send(bytes([NAK]))
+                self.send(bytes([NAK]))
                 return
             self._request = request
             self.requests.append(request)
-            self._send(bytes([ACK]))
+            self.send(bytes([ACK]))
             self._set("expect_eot")
         elif state == "expect_eot":
             if value == EOT:
@@ -229,7 +183,7 @@ class TeliumSimulator:
         elif state == "answered":
             if value == ACK:
                 if self.send_eot:
-                    self._send(bytes([EOT]))
+                    self.send(bytes([EOT]))
                 self._set("idle")
             elif value == NAK:
                 self._send_answer()
@@ -255,13 +209,13 @@ class TeliumSimulator:
     def _send_answer(self) -> None:
         full = self._answer_frame()
         if self._current == "garbage":
-            self._send(b"\x7f\xfe?!" + full[1:12] + b"\x00")
+            self.send(b"\x7f\xfe?!" + full[1:12] + b"\x00")
         elif self._current == "lose_line":
-            self._send(full[: len(full) // 2])
+            self.send(full[: len(full) // 2])
             self._set("lost")
             return
         else:
-            self._send(full)
+            self.send(full)
         self._set("answered")
 
     def _timers(self) -> None:
@@ -271,7 +225,7 @@ class TeliumSimulator:
                 self._set("idle")  # it will never announce anything for this one
                 return
             self._enqs = 1
-            self._send(bytes([ENQ]))
+            self.send(bytes([ENQ]))
             self._timer = now + self.enq_interval
             self._set("announced")
         elif self._state == "announced" and now >= self._timer:
@@ -279,5 +233,5 @@ class TeliumSimulator:
                 self._set("idle")
                 return
             self._enqs += 1
-            self._send(bytes([ENQ]))
+            self.send(bytes([ENQ]))
             self._timer = now + self.enq_interval
