@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 S = TypeVar("S", bound="PtySimulator")
 
+RECEIVED_KEPT = 65536
+"""Bytes of ``received`` kept (the latest): enough for any test, bounded for the demo."""
+
 
 def point_link(link: str | Path, target: str) -> None:
     """Atomically (re)point ``link`` at ``target``."""
@@ -52,6 +55,7 @@ class PtySimulator:
         """Bytes sent before every answer (line noise, another protocol)."""
         self.received = bytearray()
         self._stopping = threading.Event()
+        self._stalled = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
         if self.link is not None:
@@ -106,11 +110,22 @@ class PtySimulator:
             return
         self.send(self.garbage + data)
 
+    def stall(self) -> None:
+        """Stop reading: the host's writes fill the pty buffer, then time out (a device that
+        never takes data: off, wrong cable, flow control held)."""
+        self._stalled.set()
+
+    def resume(self) -> None:
+        self._stalled.clear()
+
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            if self._stalled.is_set():
+                self._stopping.wait(self.idle_after)
+                continue
             try:
                 ready, _, _ = select.select([self._master], [], [], self.idle_after)
-                data = os.read(self._master, 1024) if ready else b""
+                data = os.read(self._master, 4096) if ready else b""
             except OSError:
                 if self._stopping.wait(self.idle_after):
                     return
@@ -118,6 +133,7 @@ class PtySimulator:
             try:
                 if data:
                     self.received += data
+                    del self.received[:-RECEIVED_KEPT]  # the demo runs for days
                     self.on_data(data)
                 else:
                     self.on_idle()

@@ -9,8 +9,6 @@ holds CTS low), and made to answer each message with a byte (the DM-D110 read-af
 from __future__ import annotations
 
 import logging
-import os
-import select
 import threading
 
 from posboxless.linedisplay.emulator import DisplayEmulator
@@ -33,47 +31,16 @@ class PoleDisplaySimulator(PtySimulator):
         self.writes = 0
         """Chunks of data received (a burst of messages arrives in few chunks when collapsed)."""
         self._answer_due = False
-        self._stalled = threading.Event()
 
     @property
     def lines(self) -> list[str]:
         with self.changed:
             return self.emulator.lines
 
-    def stall(self) -> None:
-        """Stop reading: the host's writes fill the pty buffer, then time out (a display that
-        never takes data: off, wrong cable, flow control held)."""
-        self._stalled.set()
-
-    def resume(self) -> None:
-        self._stalled.clear()
-
     def wait_for(self, lines: list[str], timeout: float = 5.0) -> bool:
         """True once the display shows exactly ``lines``."""
         with self.changed:
             return self.changed.wait_for(lambda: self.emulator.lines == lines, timeout)
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            if self._stalled.is_set():
-                self._stopping.wait(self.idle_after)
-                continue
-            try:
-                ready, _, _ = select.select([self._master], [], [], self.idle_after)
-                data = os.read(self._master, 4096) if ready else b""
-            except OSError:
-                if self._stopping.wait(self.idle_after):
-                    return
-                continue
-            try:
-                if data:
-                    self.received += data
-                    del self.received[:-65536]  # the demo runs for days
-                    self.on_data(data)
-                else:
-                    self.on_idle()
-            except Exception:  # a simulator bug must show in the log, not kill the device
-                log.exception("display simulator failure")
 
     def on_data(self, data: bytes) -> None:
         with self.changed:
