@@ -57,6 +57,8 @@ async def test_the_printed_test_page_carries_the_state(tmp_path: Path) -> None:
         [text] = [t for t in texts if "Test page" in t]
         assert "What the POS sees:" in text
         assert "Scale: " in text and "Scanner: " in text and "Last POS call:" in text
+        # The demo's other devices a POS uses are on the page too.
+        assert "Pole display: " in text and "Payment terminal terminal: " in text
     finally:
         await services.stop()
 

@@ -31,8 +31,14 @@ def proxy_state_lines(state: AppState, now: float | None = None) -> list[str]:
     now = time.time() if now is None else now
     snapshot = status_snapshot(state.services)
     lines = ["", "What the POS sees:"]
-    for key, label in _DEVICES:
-        device = snapshot[key]
+    devices = [(label, snapshot[key]) for key, label in _DEVICES]
+    services = state.services
+    if services.customer_display is not None:
+        devices.append(("Pole display", services.customer_display.status().as_json()))
+    devices += [
+        (f"Payment terminal {t.name}", t.status().as_json()) for t in services.terminals.all()
+    ]
+    for label, device in devices:
         line = f"{label}: {device['status']}"
         if device["status"] != "connected" and device["messages"]:
             line += f" - {device['messages'][0]}"
