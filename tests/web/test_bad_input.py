@@ -150,3 +150,9 @@ async def test_unknown_page_is_json_not_html(client: httpx.AsyncClient) -> None:
     response = await client.get("/web/login")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_the_page_icon_is_nothing_rather_than_an_error(client: httpx.AsyncClient) -> None:
+    # Every browser opening the diagnostics page asks for it; a 404 shows as a console error.
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 204 and response.content == b""

@@ -37,7 +37,10 @@ class AppState:
                 "server.allowed_origins to your Odoo address(es) in the configuration."
             )
         if self.config.simulate:
-            found.append("Simulated devices: no real printer, scale or scanner is used.")
+            found.append(
+                "Simulated devices: no real printer, scale, scanner, payment terminal or pole "
+                "display is used."
+            )
         server = self.config.server
         if server.https_port and not server.tls_cert:
             notice = tls.replaced_notice(server.data_dir)

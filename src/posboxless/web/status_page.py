@@ -270,9 +270,15 @@ def _action_endpoint(name: str, action: Action) -> Callable[[Request], Awaitable
     return endpoint
 
 
+async def favicon(request: Request) -> Response:
+    # Browsers ask for it with every page: "nothing" rather than a 404 in the console.
+    return Response(status_code=204)
+
+
 def routes() -> list[Route]:
     """The page's API; the page itself is mounted at ``/`` by ``posboxless.app``."""
     return [
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/api/diagnostics", diagnostics, methods=["GET"]),
         Route("/api/last_receipt.png", last_receipt, methods=["GET"]),
         *(
