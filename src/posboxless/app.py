@@ -77,7 +77,7 @@ def create_app(
     policy.add_front_end(
         "/cgi-bin/epos/", allowed_headers=epos.PREFLIGHT_HEADERS, refuse=epos.refusal_response
     )
-    metrics = Metrics(services)
+    metrics = Metrics(services, clients)
     routes = [
         Route("/", status_page.page, methods=["GET"]),
         Route("/hw_proxy/status", status_page.page, methods=["GET"]),
@@ -295,6 +295,8 @@ async def serve(config: Config, services: Services) -> None:
 
     lna_sockets = _bind_lna(server_config, listen_urls, warnings)
     app = create_app(config, services, listen_urls=listen_urls, warnings=warnings)
+    if https_sockets and tls_files is not None:
+        app.state.metrics.watch_certificate(tls_files.cert)
     guard = connection_guard(server_config)
     protocol = connections.protocol_class(guard)
     for sock in [*http_sockets, *https_sockets, *lna_sockets]:

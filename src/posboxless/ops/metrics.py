@@ -1,5 +1,8 @@
 """Prometheus metrics for a till: device states, print jobs, scale readings, scans, requests.
 
+The metric list (names, labels, meaning) is in the README's "For IT partners" section; the alert
+rules and the dashboard shipped in ``posboxless/ops/monitoring/`` read only these names.
+
 Each ``Metrics`` owns its registry (several apps live in one test process). Device figures are
 read from the services' cached ``status()`` / ``details()`` / ``reading()`` at scrape time by a
 custom collector, so device services carry no metrics code; only request latency is pushed, by
@@ -9,10 +12,20 @@ custom collector, so device services carry no metrics code; only request latency
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info, exposition
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    exposition,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -43,6 +56,35 @@ PAYMENT_OUTCOMES = (
     "settled_refused", "refused_busy", "refused_unavailable", "invalid_request",
 )  # fmt: skip
 READING_COUNTERS = ("readings",)
+REASONS = ("unplugged", "paper_out", "cover_open", "permission", "not_answering", "busy", "other")
+"""Why a device is not working: a small fixed set, so that alerts and dashboards can rely on it."""
+CLIENT_WINDOW = 900.0
+"""A POS client counts as active when it called within this many seconds."""
+
+
+def problem_reason(
+    status: str, messages: tuple[str, ...], details: Mapping[str, Any]
+) -> str | None:
+    """The ``reason`` of a device that is not working (None when it works), from its cached
+    status, its messages and, for printers, the decoded status bits."""
+    if status == "connected":
+        return None
+    state = details.get("printer_state")
+    if isinstance(state, Mapping):
+        if state.get("paper_out"):
+            return "paper_out"
+        if state.get("cover_open"):
+            return "cover_open"
+    text = " ".join(messages).lower()
+    if "permission" in text or "denied" in text:
+        return "permission"
+    if "busy" in text or "in use" in text or "owned by" in text:
+        return "busy"
+    if status in ("disconnected", "connecting"):
+        return "unplugged"
+    if status == "error":
+        return "not_answering"
+    return "other"
 
 
 class DeviceSource(Protocol):
@@ -98,6 +140,27 @@ class DeviceCollector(Collector):
         queue = GaugeMetricFamily(
             "posboxless_print_queue_depth", "Jobs waiting or printing", labels=["printer"]
         )
+        oldest = GaugeMetricFamily(
+            "posboxless_print_queue_oldest_job_age_seconds",
+            "Age of the oldest job waiting or printing (0 when none waits)",
+            labels=["printer"],
+        )
+        reprints = CounterMetricFamily(
+            "posboxless_print_reprints",
+            "Jobs reprinted from the diagnostics page",
+            labels=["printer"],
+        )
+        kicks = CounterMetricFamily(
+            "posboxless_drawer_kicks",
+            "Cash-drawer pulses the printer confirmed",
+            labels=["printer"],
+        )
+        problem = GaugeMetricFamily(
+            "posboxless_device_problem",
+            "1 for the reason the device is not working (" + ", ".join(REASONS) + "); all 0 when "
+            "it works",
+            labels=["kind", "name", "reason"],
+        )
         weight = GaugeMetricFamily(
             "posboxless_scale_weight", "Latest weight read from the scale", labels=["name", "unit"]
         )
@@ -117,6 +180,7 @@ class DeviceCollector(Collector):
             labels=["kind", "name"],
         )
         errors = 0
+        now = time.time()
         for device in self.source.all():
             try:
                 status = device.status()
@@ -130,6 +194,9 @@ class DeviceCollector(Collector):
             up.add_metric([kind, name], 1.0 if status.status == "connected" else 0.0)
             for s in STATUSES:
                 state.add_metric([kind, name, s], 1.0 if status.status == s else 0.0)
+            reason = problem_reason(status.status, tuple(status.messages), details)
+            for r in REASONS:
+                problem.add_metric([kind, name, r], 1.0 if reason == r else 0.0)
             counters = _counters(details)
             for event, value in sorted(counters.items()):
                 events.add_metric([kind, name, event], value)
@@ -139,9 +206,13 @@ class DeviceCollector(Collector):
             if kind == "printer":
                 for outcome, keys in PRINT_OUTCOMES.items():
                     jobs.add_metric([name, outcome], sum(counters.get(k, 0) for k in keys))
+                reprints.add_metric([name], counters.get("reprints", 0))
+                kicks.add_metric([name], counters.get("printed_drawer", 0))
                 depth = _number(details.get("pending_jobs"))
                 if depth is not None:
                     queue.add_metric([name], depth)
+                created = _number(details.get("oldest_pending_created"))
+                oldest.add_metric([name], max(0.0, now - created) if created is not None else 0.0)
             elif kind == "scale":
                 readings.add_metric([name], sum(counters.get(k, 0) for k in READING_COUNTERS))
                 self._weight(device, weight)
@@ -150,7 +221,8 @@ class DeviceCollector(Collector):
             elif kind == "payment_terminal":
                 for outcome in PAYMENT_OUTCOMES:
                     payments.add_metric([name, outcome], counters.get(outcome, 0))
-        yield from (up, state, events, jobs, queue, weight, readings, scans, last_ok, payments)
+        yield from (up, state, problem, events, jobs, queue, oldest, reprints, kicks)
+        yield from (weight, readings, scans, last_ok, payments)
         scrape = GaugeMetricFamily(
             "posboxless_device_scrape_errors", "Devices whose state could not be read"
         )
@@ -168,11 +240,87 @@ class DeviceCollector(Collector):
             family.add_metric([device.name, str(reading.get("unit") or "kg")], value)
 
 
+class ClientSource(Protocol):
+    """What the collector needs from ``posboxless.web.clients.ClientTracker``."""
+
+    def recent(self) -> list[dict[str, Any]]: ...
+
+
+class ClientCollector(Collector):
+    """POS clients as counts and times only: origins and addresses are unbounded label values."""
+
+    def __init__(self, clients: ClientSource) -> None:
+        self.clients = clients
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        seen = [c.get("last_seen") for c in self.clients.recent()]
+        times = [float(t) for t in seen if isinstance(t, (int, float))]
+        now = time.time()
+        active = GaugeMetricFamily(
+            "posboxless_pos_clients",
+            f"POS clients (origin and address) that called in the last {CLIENT_WINDOW:g} s",
+        )
+        active.add_metric([], sum(1 for t in times if now - t <= CLIENT_WINDOW))
+        yield active
+        if times:
+            last = GaugeMetricFamily(
+                "posboxless_pos_last_contact_timestamp_seconds",
+                "When a POS client last called (Unix time)",
+            )
+            last.add_metric([], max(times))
+            yield last
+
+
+class CertificateCollector(Collector):
+    """The HTTPS certificate's end of validity, re-read when the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cache: tuple[float, float] | None = None  # (mtime, not_after)
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        not_after = self._not_after()
+        if not_after is None:
+            return
+        family = GaugeMetricFamily(
+            "posboxless_certificate_expiry_timestamp_seconds",
+            "When the HTTPS certificate the POS connects to stops being valid (Unix time)",
+        )
+        family.add_metric([], not_after)
+        yield family
+
+    def _not_after(self) -> float | None:
+        from cryptography import x509
+
+        try:
+            mtime = self.path.stat().st_mtime
+            if self._cache is not None and self._cache[0] == mtime:
+                return self._cache[1]
+            cert = x509.load_pem_x509_certificate(self.path.read_bytes())
+        except (OSError, ValueError):
+            log.warning("metrics: cannot read the certificate %s", self.path)
+            return None
+        value = cert.not_valid_after_utc.timestamp()
+        self._cache = (mtime, value)
+        return value
+
+
 class Metrics:
     """One till's metrics: its own registry, the device collector and request figures."""
 
-    def __init__(self, devices: DeviceSource | None = None) -> None:
+    def __init__(
+        self, devices: DeviceSource | None = None, clients: ClientSource | None = None
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        # process_* (CPU, memory, open files, start time) and python_info, for this registry only.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
         self.request_seconds = Histogram(
             "posboxless_http_request_duration_seconds",
             "Time to answer HTTP requests (scanner long-polls wait on purpose)",
@@ -190,8 +338,18 @@ class Metrics:
             {"version": __version__}
         )
         self._devices: DeviceCollector | None = None
+        self._certificate: CertificateCollector | None = None
         if devices is not None:
             self.watch(devices)
+        if clients is not None:
+            self.registry.register(ClientCollector(clients))
+
+    def watch_certificate(self, path: Path) -> None:
+        """Export the end of validity of the HTTPS certificate at ``path``."""
+        if self._certificate is not None:
+            self.registry.unregister(self._certificate)
+        self._certificate = CertificateCollector(path)
+        self.registry.register(self._certificate)
 
     def watch(self, devices: DeviceSource) -> None:
         """Export the devices of ``devices`` (replacing any earlier source)."""

@@ -254,6 +254,11 @@ class JobQueue:
         )
         return int(rows[0][0]) if rows else None
 
+    def oldest_pending_created(self) -> float | None:
+        """When the oldest job still waiting (or printing) was queued, as a Unix time."""
+        ((created,),) = self._read(f"SELECT MIN(created) FROM jobs WHERE {_PENDING_SQL}")
+        return None if created is None else float(created)
+
     def pending_count(self) -> int:
         ((count,),) = self._read(f"SELECT COUNT(*) FROM jobs WHERE {_PENDING_SQL}")
         return int(count)

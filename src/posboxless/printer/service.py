@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 import socket
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -246,7 +247,9 @@ class EscPosPrinterService:
             return str(waiting)
         self._check_accepting()
         data = reprint_header(number) + original.data
-        return await self._enqueue(original.kind, data, reprint_of=number, source="page")
+        reprint = await self._enqueue(original.kind, data, reprint_of=number, source="page")
+        self._counts["reprints"] = self._counts.get("reprints", 0) + 1
+        return reprint
 
     async def wait_job(
         self, job_id: str, timeout: float | None = None, *, withdraw: bool | None = None
@@ -469,9 +472,21 @@ class EscPosPrinterService:
             "last_ok": snapshot.activity.last_ok,
             "counters": dict(snapshot.activity.counters),
             "started_at": self._started_at,
+            "last_ok": snapshot.last_printed if snapshot else None,
+            "oldest_pending_created": self._oldest_pending(),
         }
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _oldest_pending(self) -> float | None:
+        queue = self._queue
+        if queue is None:
+            return None
+        try:  # the read connection (WAL): never waits behind the worker's commits
+            return queue.oldest_pending_created()
+        except sqlite3.Error:
+            log.exception("printer %s: reading the queue failed", self.name)
+            return None
 
     def _require_queue(self) -> JobQueue:
         if self._queue is None:

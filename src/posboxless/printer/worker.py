@@ -122,6 +122,8 @@ class Snapshot:
     connected_since: float | None = None
     last_poll: float | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    last_printed: float | None = None
+    """Wall-clock time of the last job the printer confirmed (monitoring: "printed lately?")."""
 
 
 class PrinterWorker:
@@ -303,7 +305,9 @@ class PrinterWorker:
         self.queue.mark_done(job.id)
         self._count("printed")
         self._count(f"printed_{job.kind}")
-        self._publish(current_job=None, pending=self.queue.pending_count())
+        self._publish(
+            current_job=None, pending=self.queue.pending_count(), last_printed=time.time()
+        )
         self._publish(status=self._connected_status(None))
 
     def _guarded(self, job: Job) -> bytes:

@@ -234,6 +234,26 @@ async def _simulate_weight(state: AppState, params: dict[str, Any]) -> str:
     return f"Simulated scale set to {weight:.3f} kg" + (" (moving)" if moving else "")
 
 
+SIMULATED_PRINTER_STATES = ("ready", "unplugged", "paper_out", "cover_open")
+
+
+async def _simulate_printer(state: AppState, params: dict[str, Any]) -> str:
+    """Demo and end-to-end tests: pull the simulated printer's cable, empty its paper..."""
+    printer = _printer(state, params)
+    simulator = getattr(printer, "simulator", None)
+    if simulator is None:
+        raise DeviceUnavailable(f"The printer '{printer.name}' is a real one")
+    wanted = params.get("state")
+    if wanted not in SIMULATED_PRINTER_STATES:
+        raise InvalidInput(f"state must be one of {', '.join(SIMULATED_PRINTER_STATES)}")
+    if wanted == "unplugged":
+        simulator.unplug()
+    else:
+        simulator.replug()
+        simulator.printer.state = "ok" if wanted == "ready" else wanted
+    return f"Simulated printer '{printer.name}': {wanted.replace('_', ' ')}"
+
+
 Action = Callable[["AppState", dict[str, Any]], Awaitable[str]]
 ACTIONS: dict[str, Action] = {
     "test_print": _test_print,
@@ -241,6 +261,7 @@ ACTIONS: dict[str, Action] = {
     "drawer_test": _drawer_test,
     "inject_barcode": _inject_barcode,
     "simulate_weight": _simulate_weight,
+    "simulate_printer": _simulate_printer,
     **TERMINAL_ACTIONS,
 }
 
