@@ -1,5 +1,5 @@
 """Command line: ``posboxless serve | export-ca | check-config | install | uninstall | doctor |
-support-bundle``."""
+support-bundle | remote-help``."""
 
 from __future__ import annotations
 
@@ -152,6 +152,21 @@ def _add_ops(sub: argparse._SubParsersAction) -> None:
     _config_argument(p, running=True)
     bundle.add_arguments(p)
     p.set_defaults(func=bundle.run)
+
+    from posboxless.ops.monitoring import remote_help
+
+    p = sub.add_parser(
+        "remote-help",
+        help="push the read-only diagnostics and support bundle to the IT partner (HTTPS PUT)",
+        description="Collect the diagnostics the page shows and the support bundle (secrets "
+        "redacted) and PUT them over HTTPS with basic auth to <url>/<shop>/<till>/. Nothing "
+        "listens on the till for it, so the partner can read but never print or open the "
+        "drawer. Run every 5 minutes by posboxless-remote-help.timer when installed with "
+        "`posboxless install --remote-help-url`.",
+    )
+    _config_argument(p)
+    remote_help.add_arguments(p)
+    p.set_defaults(func=remote_help.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

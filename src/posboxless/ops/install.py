@@ -23,6 +23,7 @@ from posboxless.config import Config
 from posboxless.ops.accounts import Runner, UserDatabase, accounts_for, run_command
 from posboxless.ops.config_file import check_config_text, render_config
 from posboxless.ops.layout import DEFAULT_USER, DEVICE_GROUPS, SERVICE_NAME, Layout
+from posboxless.ops.monitoring import setup as monitoring
 from posboxless.ops.system import systemd_manages
 from posboxless.ops.udev_rules import render_rules
 from posboxless.ops.unit import find_command, hidden_location, render_unit
@@ -49,6 +50,8 @@ class InstallOptions:
     """How the service starts posboxless; found automatically when None."""
     browser_policies: bool = False
     """Also write the managed browser policies (``posboxless.ops.browser_policies``)."""
+    monitoring: monitoring.MonitoringOptions | None = None
+    """Push metrics to an IT partner (``posboxless.ops.monitoring``); nothing is sent when None."""
 
 
 @dataclass
@@ -131,16 +134,82 @@ def install(options: InstallOptions, run: Runner = run_command) -> Outcome:
     if options.browser_policies:
         _install_browser_policies(layout, options.user, outcome)
 
-    if options.start and systemd_manages(layout):
+    live = options.start and systemd_manages(layout)
+    agent_changed = False
+    if options.monitoring is not None:
+        agent_changed = _install_monitoring(
+            layout, options, command, config_text, live, run, outcome
+        )
+
+    if live:
         _apply_live(run, restart=unit_changed, outcome=outcome)
         if rules_changed:
             _reload_udev(run, outcome)
+        if options.monitoring is not None:
+            _start_monitoring(run, agent_changed, options.monitoring, outcome)
     else:
         outcome.notes.append(
             "Nothing was started. On the target system: systemctl daemon-reload && "
             f"systemctl enable --now {SERVICE_NAME} && udevadm control --reload && udevadm trigger"
         )
+        if options.monitoring is not None:
+            outcome.notes.append(
+                f"Then: systemctl enable --now {monitoring.AGENT_SERVICE}"
+                + (f" {monitoring.REMOTE_HELP_TIMER}" if options.monitoring.remote_help_url else "")
+            )
     return outcome
+
+
+def _install_monitoring(
+    layout: Layout,
+    options: InstallOptions,
+    command: list[str],
+    config_text: str,
+    live: bool,
+    run: Runner,
+    outcome: Outcome,
+) -> bool:
+    wanted = options.monitoring
+    assert wanted is not None
+    if live and wanted.remote_help_url is None and monitoring.remote_help_installed(layout):
+        run(["systemctl", "disable", "--now", monitoring.REMOTE_HELP_TIMER])
+    planned = _planned_config(layout, config_text) or Config()
+    prometheus = monitoring.find_prometheus()
+    if prometheus is None:
+        prometheus = "/usr/bin/prometheus"
+        outcome.notes.append(
+            "The metrics agent needs Debian's prometheus package: apt install prometheus"
+        )
+    outcome.notes.append(
+        "Debian's prometheus package also runs a full server (prometheus.service, port 9090); "
+        "the till does not need it: systemctl disable --now prometheus"
+    )
+    try:
+        changes, changed = monitoring.install_monitoring(
+            layout,
+            wanted,
+            planned.server.host,
+            planned.server.http_port,
+            prometheus,
+            command,
+            lambda path, text, mode: write_if_changed(path, text, mode),
+        )
+    except monitoring.AgentOptionError as exc:
+        raise InstallError(str(exc)) from None
+    outcome.changes += changes
+    return changed
+
+
+def _start_monitoring(
+    run: Runner, changed: bool, wanted: monitoring.MonitoringOptions, outcome: Outcome
+) -> None:
+    agent = monitoring.AGENT_SERVICE
+    run(["systemctl", "enable", agent])
+    run(["systemctl", "restart" if changed else "start", agent])
+    outcome.changes.append(f"{'restarted' if changed else 'started'} {agent}")
+    if wanted.remote_help_url is not None:
+        run(["systemctl", "enable", "--now", monitoring.REMOTE_HELP_TIMER])
+        outcome.changes.append(f"started {monitoring.REMOTE_HELP_TIMER}")
 
 
 def _planned_config(layout: Layout, new_text: str) -> Config | None:
@@ -206,6 +275,11 @@ def uninstall(
     if live and layout.unit_file.exists():
         run(["systemctl", "disable", "--now", SERVICE_NAME])
         outcome.changes.append(f"stopped and disabled {SERVICE_NAME}")
+    if live and monitoring.remote_help_installed(layout):
+        run(["systemctl", "disable", "--now", monitoring.REMOTE_HELP_TIMER])
+    if live and monitoring.monitoring_installed(layout):
+        run(["systemctl", "disable", "--now", monitoring.AGENT_SERVICE])
+    outcome.changes += monitoring.uninstall_monitoring(layout)
     for path in (layout.unit_file, layout.rules_file):
         if path.exists():
             path.unlink()
@@ -268,6 +342,7 @@ def add_install_arguments(parser: argparse.ArgumentParser) -> None:
         "allowed Odoo origins reach this till without a Local Network Access prompt "
         "(removed by uninstall)",
     )
+    monitoring.add_monitoring_arguments(parser)
 
 
 def add_uninstall_arguments(parser: argparse.ArgumentParser) -> None:
@@ -305,7 +380,12 @@ def run_install(args: argparse.Namespace, run: Runner = run_command) -> int:
     problem = _needs_root(args.root)
     if problem:
         return _fail(problem)
+    try:
+        monitoring_options = monitoring.monitoring_options(args)
+    except monitoring.AgentOptionError as exc:
+        return _fail(f"Installation failed: {exc}")
     options = InstallOptions(
+        monitoring=monitoring_options,
         root=args.root,
         user=args.user,
         listen=args.listen,
