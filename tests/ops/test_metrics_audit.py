@@ -163,4 +163,5 @@ async def test_names_and_labels_of_a_live_simulated_till(tmp_path: Path) -> None
             if family.type == "counter" and not sample.name.endswith("_created"):
                 assert sample.name.endswith("_total"), sample.name
             assert set(sample.labels) <= allowed_labels, (sample.name, sample.labels)
-    assert "posboxless_drawer_kicks_total" in body
+    assert 'posboxless_drawer_kicks_total{printer="receipt"} 1.0' in body
+    assert 'posboxless_print_last_printed_timestamp_seconds{printer="receipt"}' in body

@@ -150,6 +150,11 @@ class DeviceCollector(Collector):
             "Jobs reprinted from the diagnostics page",
             labels=["printer"],
         )
+        last_printed = GaugeMetricFamily(
+            "posboxless_print_last_printed_timestamp_seconds",
+            "When the printer last confirmed a job (Unix time)",
+            labels=["printer"],
+        )
         kicks = CounterMetricFamily(
             "posboxless_drawer_kicks",
             "Cash-drawer pulses the printer confirmed",
@@ -206,11 +211,14 @@ class DeviceCollector(Collector):
             if kind == "printer":
                 for outcome, keys in PRINT_OUTCOMES.items():
                     jobs.add_metric([name, outcome], sum(counters.get(k, 0) for k in keys))
-                reprints.add_metric([name], counters.get("reprints", 0))
-                kicks.add_metric([name], counters.get("printed_drawer", 0))
                 depth = _number(details.get("pending_jobs"))
                 if depth is not None:
                     queue.add_metric([name], depth)
+                reprints.add_metric([name], counters.get("reprints", 0))
+                kicks.add_metric([name], counters.get("printed_drawer", 0))
+                printed_at = _number(details.get("last_printed"))
+                if printed_at is not None:
+                    last_printed.add_metric([name], printed_at)
                 created = _number(details.get("oldest_pending_created"))
                 oldest.add_metric([name], max(0.0, now - created) if created is not None else 0.0)
             elif kind == "scale":
@@ -221,7 +229,7 @@ class DeviceCollector(Collector):
             elif kind == "payment_terminal":
                 for outcome in PAYMENT_OUTCOMES:
                     payments.add_metric([name, outcome], counters.get(outcome, 0))
-        yield from (up, state, problem, events, jobs, queue, oldest, reprints, kicks)
+        yield from (up, state, problem, events, jobs, queue, oldest, reprints, kicks, last_printed)
         yield from (weight, readings, scans, last_ok, payments)
         scrape = GaugeMetricFamily(
             "posboxless_device_scrape_errors", "Devices whose state could not be read"

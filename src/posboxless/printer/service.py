@@ -472,7 +472,7 @@ class EscPosPrinterService:
             "last_ok": snapshot.activity.last_ok,
             "counters": dict(snapshot.activity.counters),
             "started_at": self._started_at,
-            "last_ok": snapshot.last_printed if snapshot else None,
+            "last_printed": snapshot.last_printed if snapshot else None,
             "oldest_pending_created": self._oldest_pending(),
         }
 

@@ -15,7 +15,13 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from posboxless.ops.monitoring import DASHBOARD_FILE, RULES_FILE, shipped
-from tests.ops.monitoring.stack import free_port, posboxless_simulated, running, wait_until_serving
+from tests.ops.monitoring.stack import (
+    free_port,
+    posboxless_simulated,
+    running,
+    wait_for,
+    wait_until_serving,
+)
 
 PROMETHEUS_OWN = {"ALERTS", "ALERTS_FOR_STATE", "up"}
 """Series Prometheus itself makes: alerts, and the scrape status of each target."""
@@ -111,7 +117,14 @@ def test_every_query_reads_metrics_a_live_till_exposes(tmp_path: Path) -> None:
         # What a till in use has done: a POS called (requests, clients), HTTPS is on.
         hello = httpx.get(f"{base}/hw_proxy/hello", headers={"Origin": base}, timeout=10)
         assert hello.status_code == 200, hello.text
-        body = httpx.get(f"{base}/metrics", timeout=10).text
+        printed = httpx.post(f"{base}/api/test_print", json={}, timeout=30)
+        assert printed.status_code == 200, printed.text
+
+        def scraped_after_printing() -> str | None:
+            text = httpx.get(f"{base}/metrics", timeout=10).text
+            return text if "posboxless_print_last_printed_timestamp_seconds{" in text else None
+
+        body = wait_for("a receipt printed", scraped_after_printing)
     exposed = {s.name for f in text_string_to_metric_families(body) for s in f.samples}
     known = exposed | _recording_rules() | PROMETHEUS_OWN
     queries = _queries(_dashboard())
