@@ -472,11 +472,15 @@ class EscPosPrinterService:
             "last_ok": snapshot.activity.last_ok,
             "counters": dict(snapshot.activity.counters),
             "started_at": self._started_at,
-            "last_printed": snapshot.last_printed if snapshot else None,
+            "last_printed": self._last_printed(),
             "oldest_pending_created": self._oldest_pending(),
         }
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _last_printed(self) -> float | None:
+        worker = self._worker
+        return worker.snapshot.last_printed if worker is not None else None
 
     def _oldest_pending(self) -> float | None:
         queue = self._queue
