@@ -4,6 +4,8 @@ their jobs. Every job is counted at a simulated printer reached over loopback TC
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -100,6 +102,36 @@ async def test_printer_off_withdraws_the_job_and_a_retry_prints_exactly_once(
     assert retry != job
     assert (await service.wait_job(retry, timeout=20)).printed
     assert ends(bytes(sim.printer.received)) == [999, 1]
+
+
+async def test_a_caller_leaving_during_the_first_read_still_withdraws_the_job(
+    service: EscPosPrinterService, sim: TcpPrinterSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The POS can leave at any await of the wait, even the very first read of the job (slow
+    under load): the job must be withdrawn all the same, never printed behind its back."""
+    await printer_off(service, sim)
+    job = await service.submit_xml_receipt(receipt(1))
+    queue = service._queue
+    assert queue is not None
+    entered, release = threading.Event(), threading.Event()
+    real_get = queue.get
+
+    def first_read_blocks(number: int):  # type: ignore[no-untyped-def]
+        if not entered.is_set():
+            entered.set()
+            release.wait(10)
+        return real_get(number)
+
+    monkeypatch.setattr(queue, "get", first_read_blocks)
+    waiting = asyncio.ensure_future(service.wait_job(job, timeout=60))
+    await until(entered.is_set)
+    waiting.cancel()  # the POS left while the first read was under way
+    release.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await until(lambda: state_of(service, job) == "withdrawn")
+    await printer_back(service, sim)
+    assert ends(bytes(sim.printer.received)) == [999]  # the withdrawn job never printed
 
 
 async def test_paper_out_is_the_reason_given(

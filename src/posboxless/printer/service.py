@@ -262,21 +262,20 @@ class EscPosPrinterService:
             number = int(job_id)
         except (TypeError, ValueError):
             raise self._invalid(f"No print job {job_id!r}") from None
-        job = await asyncio.to_thread(queue.get, number)
-        if job is None:
-            raise self._invalid(f"No print job {number} in the journal of printer '{self.name}'")
-        drawer = job.kind is JobKind.DRAWER
-        if timeout is None:
-            timeout = self.config.answer_timeout
-        if drawer:  # a kick is never performed late, whatever the policy
-            timeout = min(timeout, self.settings.drawer_max_age)
-        if withdraw is None:
-            withdraw = drawer or self.config.offline != "queue"
+        asked_timeout, asked_withdraw = timeout, withdraw
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout)
         changed = asyncio.Event()
         self._waiters.setdefault(number, set()).add(changed)
         try:
+            # Inside the try: a caller that leaves during this first read must still have its
+            # job withdrawn (under load the read can take longer than the POS waits).
+            job = await asyncio.to_thread(queue.get, number)
+            if job is None:
+                raise self._invalid(
+                    f"No print job {number} in the journal of printer '{self.name}'"
+                )
+            withdraw, drawer, timeout = self._wait_policy(job, asked_timeout, asked_withdraw)
+            deadline = loop.time() + max(0.0, timeout)
             while self._queue is queue:  # (stop() ends the waits)
                 changed.clear()  # before reading: a change after the read sets it again
                 job = await asyncio.to_thread(queue.get, number)
@@ -291,7 +290,9 @@ class EscPosPrinterService:
                     await asyncio.wait_for(changed.wait(), remaining)
         except asyncio.CancelledError:
             if self._queue is queue:
-                await asyncio.shield(self._conclude(queue, number, withdraw, drawer, timeout))
+                await asyncio.shield(
+                    self._conclude_abandoned(queue, number, asked_timeout, asked_withdraw)
+                )
             raise
         finally:
             waiters = self._waiters.get(number)
@@ -302,6 +303,27 @@ class EscPosPrinterService:
         if self._queue is not queue:
             raise DeviceUnavailable(f"Printer '{self.name}' was stopped", reason="offline")
         return await self._conclude(queue, number, withdraw, drawer, timeout)
+
+    def _wait_policy(
+        self, job: Job, timeout: float | None, withdraw: bool | None
+    ) -> tuple[bool, bool, float]:
+        """``(withdraw, drawer, timeout)`` for waiting on ``job``."""
+        drawer = job.kind is JobKind.DRAWER
+        if timeout is None:
+            timeout = self.config.answer_timeout
+        if drawer:  # a kick is never performed late, whatever the policy
+            timeout = min(timeout, self.settings.drawer_max_age)
+        if withdraw is None:
+            withdraw = drawer or self.config.offline != "queue"
+        return withdraw, drawer, timeout
+
+    async def _conclude_abandoned(
+        self, queue: JobQueue, number: int, timeout: float | None, withdraw: bool | None
+    ) -> None:
+        """The waiting caller left (at any point of the wait): conclude as a time-out does."""
+        job = await asyncio.to_thread(queue.get, number)
+        if job is not None:
+            await self._conclude(queue, number, *self._wait_policy(job, timeout, withdraw))
 
     async def _conclude(
         self, queue: JobQueue, number: int, withdraw: bool, drawer: bool, timeout: float
