@@ -21,9 +21,7 @@ import base64
 import io
 import json
 import socket
-import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ import httpx
 import uvicorn
 from PIL import Image, ImageDraw
 
+from benchlib import LastByteClock, summary
 from posboxless.app import create_app
 from posboxless.config import Config, ServerConfig
 from posboxless.epos.protocol import parse_request, render_request
@@ -72,39 +71,6 @@ def epos_body(image: Image.Image) -> bytes:
         f'<image width="{mono.width}" height="{mono.height}" align="center">{data}</image>'
         '<cut type="feed"></cut></epos-print></s:Body></s:Envelope>'
     ).encode()
-
-
-class LastByteClock:
-    """Times the arrival of a job's last bytes at the simulator (set from its thread)."""
-
-    def __init__(self, sim: TcpPrinterSimulator) -> None:
-        self.tail = b""
-        self.previous = b""
-        self.arrived = threading.Event()
-        self.at = 0.0
-        sim.printer.on_bytes = self._on_bytes
-
-    def arm(self, tail: bytes) -> None:
-        self.tail, self.at = tail, 0.0
-        self.arrived.clear()
-
-    def _on_bytes(self, data: bytes) -> None:
-        combined = self.previous + data
-        self.previous = combined[-64:]
-        if self.tail and not self.arrived.is_set() and self.tail in combined:
-            self.at = time.perf_counter()
-            self.arrived.set()
-
-    async def wait(self) -> float:
-        if not await asyncio.to_thread(self.arrived.wait, 30):
-            raise RuntimeError("the job never arrived at the simulator")
-        return self.at
-
-
-def summary(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p99
 
 
 async def run(jobs: int) -> dict[str, Any]:

@@ -29,6 +29,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchlib import free_port
+
 RESULTS = Path(__file__).parent / "results"
 
 RPC_BODY = b'{"jsonrpc":"2.0","method":"call","params":{},"id":1}'
@@ -128,12 +130,6 @@ async def hold_long_polls(host: str, port: int, count: int) -> list[asyncio.Stre
         writers.append(writer)
     await asyncio.sleep(0.2)
     return writers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

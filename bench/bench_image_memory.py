@@ -21,7 +21,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import struct
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from benchlib import free_port
 from posboxless.printer.simulator import TcpPrinterSimulator
 
 ORIGIN = "http://odoo.bench.test"
@@ -91,12 +91,6 @@ class Sampler:
         while not self._stop.is_set():
             self.peak = max(self.peak, rss_mb(self.pid))
             self._stop.wait(0.01)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def print_receipt(client: httpx.AsyncClient, url: str, image: bytes) -> Any:

@@ -18,8 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -29,46 +27,16 @@ from typing import Any
 
 import httpx
 
+from benchlib import ThreadedServer, summarise
+
 RESULTS = Path(__file__).parent / "results"
 CONNECTIONS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
-def summarise(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
-        "n": len(samples),
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": p99 * 1000,
-        "max_ms": ordered[-1] * 1000,
-    }
 
 
 class Proxy:
     """The real app and the real display service on a simulated display."""
 
     def __init__(self) -> None:
-        import uvicorn
-
         from posboxless.app import create_app
         from posboxless.config import Config, ServerConfig
         from posboxless.linedisplay import commands
@@ -84,25 +52,17 @@ class Proxy:
             commands=commands.PROFILES["epson"],
             welcome=("Welcome!", ""),
         )
-        self.port = free_port()
         config = Config(server=ServerConfig(data_dir=Path("/tmp/posboxless-bench")))
-        app = create_app(config, Services(customer_display=self.display))
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = ThreadedServer(create_app(config, Services(customer_display=self.display)))
+        self.port = self.server.port
 
     def __enter__(self) -> Proxy:
         asyncio.run(self.display.start())
-        self.thread.start()
-        wait_listening(self.port)
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.server.stop()
         asyncio.run(self.display.stop())
         self.simulator.close()
 

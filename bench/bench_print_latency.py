@@ -22,10 +22,8 @@ import contextlib
 import io
 import json
 import logging
-import statistics
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -34,6 +32,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from benchlib import LastByteClock, summary
 from posboxless.printer.config import PrinterConfig
 from posboxless.printer.escpos import render_image_receipt, render_xml_receipt
 from posboxless.printer.profiles import get_profile
@@ -60,33 +59,6 @@ def receipt_image() -> tuple[str, Image.Image]:
     return base64.b64encode(out.getvalue()).decode(), image
 
 
-class LastByteClock:
-    """Times the arrival of a job's last bytes at the simulator (set from its thread)."""
-
-    def __init__(self, sim: TcpPrinterSimulator) -> None:
-        self.tail = b""
-        self.previous = b""
-        self.arrived = threading.Event()
-        self.at = 0.0
-        sim.printer.on_bytes = self._on_bytes
-
-    def arm(self, tail: bytes) -> None:
-        self.tail, self.at = tail, 0.0
-        self.arrived.clear()
-
-    def _on_bytes(self, data: bytes) -> None:
-        combined = self.previous + data
-        self.previous = combined[-64:]
-        if self.tail and not self.arrived.is_set() and self.tail in combined:
-            self.at = time.perf_counter()
-            self.arrived.set()
-
-    async def wait(self) -> float:
-        if not await asyncio.to_thread(self.arrived.wait, 30):
-            raise RuntimeError("the job never arrived at the simulator")
-        return self.at
-
-
 async def measure(
     clock: LastByteClock, tail: bytes, send: Callable[[], Awaitable[Any]], jobs: int = JOBS
 ) -> list[float]:
@@ -98,12 +70,6 @@ async def measure(
         samples.append((await clock.wait() - start) * 1000)
         await asyncio.sleep(0.02)
     return samples
-
-
-def summary(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p99
 
 
 async def posboxless_rows(

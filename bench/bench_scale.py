@@ -17,8 +17,6 @@ import asyncio
 import importlib.util
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -28,27 +26,11 @@ from typing import Any
 
 import httpx
 
+from benchlib import ThreadedServer, free_port, summarise, wait_listening
 from posboxless.scale.simulator import Toledo8217Simulator
 
 RESULTS = Path(__file__).parent / "results"
 RPC = {"jsonrpc": "2.0", "method": "call", "params": {}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 # ---- servers ----------------------------------------------------------------------------------
@@ -58,8 +40,6 @@ class PosboxlessServer:
     """The real app and the real scale service, uvicorn in a thread of this process."""
 
     def __init__(self, pty: str, delay: float) -> None:
-        import uvicorn
-
         from posboxless.app import create_app
         from posboxless.config import Config, ServerConfig
         from posboxless.scale.discovery import PortLocator
@@ -67,7 +47,6 @@ class PosboxlessServer:
         from posboxless.services import Services
         from posboxless.transports.serial_port import SerialSettings
 
-        self.port = free_port()
         self.scale = SerialScaleService(
             locator=PortLocator(port=pty),
             # this machine's ptys refuse 7E1; line settings are virtual on a pty anyway
@@ -78,23 +57,16 @@ class PosboxlessServer:
         )
         services = Services(scale=self.scale)
         config = Config(server=ServerConfig(data_dir=Path("/tmp/posboxless-bench")))
-        app = create_app(config, services)
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = ThreadedServer(create_app(config, services))
+        self.port = self.server.port
 
     def __enter__(self) -> PosboxlessServer:
         asyncio.run(self.scale.start())
-        self.thread.start()
-        wait_listening(self.port)
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.server.stop()
         asyncio.run(self.scale.stop())
 
 
@@ -184,19 +156,6 @@ def measure(port: int, seconds: float) -> dict[str, Any]:
         "hello": summarise(hello_times),
         "errors": errors[:5],
         "last_result": weights[-1] if weights else None,
-    }
-
-
-def summarise(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
-        "n": len(samples),
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": p99 * 1000,
-        "max_ms": ordered[-1] * 1000,
     }
 
 

@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,17 +33,12 @@ from pathlib import Path
 
 import httpx
 
+from benchlib import free_port
 from posboxless.scanner.simulator import PtySerialScanner
 
 RESULTS = Path(__file__).parent / "results"
 RPC = {"jsonrpc": "2.0", "method": "call", "params": {}, "id": 1}
 TIME_LIMIT = 100.0  # seconds: the whole run stays under 2 minutes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

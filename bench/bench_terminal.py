@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import statistics
 import sys
 import tempfile
 import threading
@@ -29,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from benchlib import ThreadedServer, summarise
 from posboxless.terminal import telium
 from posboxless.terminal.config import TerminalConfig
 from posboxless.terminal.service import TeliumTerminalService
@@ -36,36 +35,6 @@ from posboxless.terminal.simulator import TeliumSimulator
 
 RESULTS = Path(__file__).parent / "results"
 RPC = {"jsonrpc": "2.0", "method": "call", "params": {}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
-def summarise(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
-        "n": len(samples),
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": p99 * 1000,
-        "max_ms": ordered[-1] * 1000,
-    }
 
 
 def measure(port: int, seconds: float) -> dict[str, Any]:
@@ -105,8 +74,6 @@ def main() -> None:
     parser.add_argument("--baseline", type=float, default=20.0, help="seconds with no payment")
     args = parser.parse_args()
 
-    import uvicorn
-
     from posboxless.app import create_app
     from posboxless.config import Config, ServerConfig
     from posboxless.services import Services
@@ -120,14 +87,10 @@ def main() -> None:
     )
     services = Services(terminals=Terminals({"terminal": service}, "terminal"))
     app = create_app(Config(server=ServerConfig(data_dir=data_dir)), services)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = ThreadedServer(app)
+    port = server.port
     asyncio.run(service.start())
-    thread.start()
-    wait_listening(port)
+    server.start()
     results: dict[str, Any] = {"wait_s": args.wait, "baseline_s": args.baseline}
     try:
         results["idle"] = measure(port, args.baseline)
@@ -151,8 +114,7 @@ def main() -> None:
             "seconds": round(time.monotonic() - began, 2),
         }
     finally:
-        server.should_exit = True
-        thread.join(10)
+        server.stop()
         asyncio.run(service.stop())
         simulator.close()
 
