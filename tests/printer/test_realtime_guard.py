@@ -5,11 +5,10 @@ fn 1 wherever it reads it, as an Epson does."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,11 +25,13 @@ from posboxless.printer.escpos.realtime import (
 )
 from posboxless.printer.escpos.status import count_status_queries
 from posboxless.printer.profiles import BUILTIN_PROFILES, get_profile
-from posboxless.printer.queue import JobQueue
 from posboxless.printer.service import EscPosPrinterService
 from posboxless.printer.simulator import SimulatedPrinter, TcpPrinterSimulator
 from posboxless.printer.worker import WorkerSettings
 from posboxless.transports.tcp import TcpTransport
+from tests.helpers import until
+
+from .test_faults import job_bytes
 
 FAST = WorkerSettings(
     status_interval=0.05, status_timeout=0.3, confirm_timeout=3, retry_min=0.02, retry_max=0.1
@@ -57,24 +58,6 @@ def png_of(raster: bytes) -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
-def job_bytes(service: EscPosPrinterService, job_id: str) -> bytes:
-    queue = JobQueue(service.queue_path)
-    try:
-        job = queue.get(int(job_id))
-    finally:
-        queue.close()
-    assert job is not None
-    return job.data
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
-
-
 def finished(service: EscPosPrinterService, job_id: str) -> bool:
     return any(e["id"] == int(job_id) and e["state"] == "done" for e in service.journal())
 
@@ -92,7 +75,7 @@ async def started(tmp_path: Path, sim: TcpPrinterSimulator, profile: str) -> Esc
         config, TcpTransport(sim.host, sim.port), tmp_path, settings=FAST
     )
     await service.start()
-    await until(lambda: service.status().status == "connected")
+    await until(lambda: service.status().status == "connected", timeout=15)
     return service
 
 
@@ -115,7 +98,7 @@ async def test_pulse_pattern_in_an_image_opens_no_drawer_and_the_image_prints_ex
 ) -> None:
     raster = raster_with([PULSE])
     job = await epson.submit_image_receipt(png_of(raster))
-    await until(lambda: finished(epson, job))
+    await until(lambda: finished(epson, job), timeout=15)
     printer = sim.printer
     assert printer.realtime_pulses == []  # the pattern reached the printer, switched off
     assert printer.realtime_ignored == 1
@@ -142,7 +125,7 @@ async def test_our_drawer_kick_still_opens_after_a_guarded_image(
 ) -> None:
     job = await epson.submit_image_receipt(png_of(raster_with([PULSE, PULSE])))
     kick = await epson.submit_drawer_kick()
-    await until(lambda: finished(epson, job) and finished(epson, kick))
+    await until(lambda: finished(epson, job) and finished(epson, kick), timeout=15)
     assert sim.printer.realtime_pulses == []
     assert sim.printer.realtime_ignored == 2
     # ESC p on both pins: a queued command, which GS ( D does not touch.
@@ -156,7 +139,7 @@ async def test_status_patterns_are_still_counted_in_a_guarded_image(
     # the image, and the worker still waits for exactly that many answers plus its own four.
     patterns = [b"\x10\x04\x01", PULSE, b"\x10\x04\x03", b"\x10\x04\x04", PULSE]
     job = await epson.submit_image_receipt(png_of(raster_with(patterns)))
-    await until(lambda: finished(epson, job))
+    await until(lambda: finished(epson, job), timeout=15)
     data = job_bytes(epson, job)
     assert count_status_queries(data) == 3
     assert count_status_queries(guard_realtime(data)) == 3
@@ -173,7 +156,7 @@ async def test_without_gs_paren_d_the_job_is_logged_and_counted_once(
     raster = raster_with([PULSE])
     with caplog.at_level(logging.WARNING, logger="posboxless.printer.worker"):
         job = await generic.submit_image_receipt(png_of(raster))
-        await until(lambda: finished(generic, job))
+        await until(lambda: finished(generic, job), timeout=15)
     data = job_bytes(generic, job)
     # Nothing was changed: the printer got the job as rendered and (being a real-time
     # printer) pulsed the drawer, which the log and the counter say.
@@ -189,7 +172,7 @@ async def test_an_image_without_patterns_is_sent_unchanged(
     epson: EscPosPrinterService, sim: TcpPrinterSimulator
 ) -> None:
     job = await epson.submit_image_receipt(png_of(raster_with([])))
-    await until(lambda: finished(epson, job))
+    await until(lambda: finished(epson, job), timeout=15)
     assert b"\x1d(D" not in bytes(sim.printer.received)
     assert job_bytes(epson, job) in bytes(sim.printer.received)
 
