@@ -24,6 +24,7 @@ from posboxless.display.service import DisplayService
 from posboxless.linedisplay.factory import create_customer_display
 from posboxless.linedisplay.service import PoleDisplayService
 from posboxless.printer.factory import create_printers
+from posboxless.printer.selection import PrinterSelection
 from posboxless.scale.factory import create_scale
 from posboxless.scanner.factory import create_scanner
 from posboxless.terminal.factory import create_terminals
@@ -43,23 +44,18 @@ class Services:
     customer_display: PoleDisplayService | None = None
     """The 2×20 pole display (``display`` is Odoo 12-18's HTML customer screen)."""
 
+    def printer_selection(
+        self, is_local: Callable[[str], bool] | None = None
+    ) -> PrinterSelection[PrinterService]:
+        """The printers with the one rule that chooses among them (``printer/selection.py``):
+        by name, by ``Host`` (``is_local`` says which hosts are this machine's) or by ePOS id."""
+        if is_local is None:
+            return PrinterSelection(self.printers, self.default_printer_name)
+        return PrinterSelection(self.printers, self.default_printer_name, is_local)
+
     @property
     def default_printer(self) -> PrinterService | None:
-        if self.default_printer_name is None:
-            return None
-        return self.printers.get(self.default_printer_name)
-
-    def printer_for_host(self, host: str, is_local: Callable[[str], bool]) -> PrinterService | None:
-        """The printer a request is for: ``kitchen.localhost`` (or ``kitchen.<a local name>``)
-        reaches the printer named ``kitchen``; any other host the default printer.
-
-        Odoo gives each restaurant (kitchen) printer its own proxy address, and a POS on the
-        till can reach a second printer of the same proxy only through another name: browsers
-        resolve every ``*.localhost`` name to this machine."""
-        label, dot, rest = host.partition(".")
-        if dot and label in self.printers and is_local(rest):
-            return self.printers[label]
-        return self.default_printer
+        return self.printer_selection().default
 
     def all(self) -> list[DeviceService]:
         devices: list[DeviceService] = list(self.printers.values())

@@ -314,7 +314,7 @@ def ensure_for_config(config: Config) -> TlsFiles:
     """The generated certificates for this configuration. ``serve`` and ``export-ca`` both come
     here, so neither reissues the server certificate with fewer names than the other."""
     names = [*netinfo.host_names(), *config.server.allowed_hosts]
-    # Named printers are reached as <name>.localhost (see Services.printer_for_host).
+    # Named printers are reached as <name>.localhost (see printer/selection.py).
     names += [f"{printer.name}.localhost" for printer in config.printers]
     return ensure_certificates(config.server.data_dir, names, netinfo.machine_addresses())
 

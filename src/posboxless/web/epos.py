@@ -105,17 +105,14 @@ class EposApi:
     # -- steps ---------------------------------------------------------------------------------
     def _printer(self, request: Request) -> PrinterService:
         devid = request.query_params.get("devid")
-        if devid and devid != DEVICE_ID:
-            printer = self.services.printers.get(devid)
-            if printer is None:
-                known = ", ".join([DEVICE_ID, *self.services.printers]) or DEVICE_ID
-                raise EposDeviceNotFound(f"no printer {devid!r} (device ids: {known})")
+        printers = self.services.printer_selection(self.is_local_host)
+        printer = printers.for_device_id(devid, host_name(request.headers.get("host", "")))
+        if printer is not None:
             return printer
-        host = host_name(request.headers.get("host", ""))
-        printer = self.services.printer_for_host(host, self.is_local_host)
-        if printer is None:
-            raise EposDeviceNotFound("no printer is configured in posboxless")
-        return printer
+        if devid and devid != DEVICE_ID:
+            known = ", ".join(printers.device_ids())
+            raise EposDeviceNotFound(f"no printer {devid!r} (device ids: {known})")
+        raise EposDeviceNotFound("no printer is configured in posboxless")
 
     async def _read_body(self, request: Request) -> bytes:
         try:

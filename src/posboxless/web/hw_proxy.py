@@ -228,7 +228,7 @@ class HwProxyApi:
         return True
 
     async def status_json(self, call: Call) -> dict[str, Any]:
-        printer = self.services.printer_for_host(_host(call.request), self.is_local_host)
+        printer = self.services.printer_selection(self.is_local_host).for_host(_host(call.request))
         return status_snapshot(self.services, printer)
 
     async def log_call(self, call: Call) -> None:
@@ -260,7 +260,7 @@ class HwProxyApi:
 
     # Printing --------------------------------------------------------------------------------
     def _printer(self, call: Call) -> PrinterService:
-        printer = self.services.printer_for_host(_host(call.request), self.is_local_host)
+        printer = self.services.printer_selection(self.is_local_host).for_host(_host(call.request))
         if printer is None:
             raise DeviceUnavailable("No receipt printer is configured in posboxless")
         return printer

@@ -169,7 +169,7 @@ async def _params(request: Request) -> dict[str, Any]:
 
 def _printer(state: AppState, params: dict[str, Any]) -> PrinterService:
     name = params.get("printer") or state.services.default_printer_name
-    printer = state.services.printers.get(name) if isinstance(name, str) else None
+    printer = state.services.printer_selection().named(name) if isinstance(name, str) else None
     if printer is None:
         raise DeviceUnavailable(f"No printer named {name!r} is configured")
     return printer
