@@ -190,7 +190,19 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         source=source,
     )
     root.finish()
+    _check_display_printer(config)
     return config
+
+
+def _check_display_printer(config: Config) -> None:
+    display = config.customer_display
+    names = [p.name for p in config.printers]
+    if display is not None and display.printer is not None and display.printer not in names:
+        raise ConfigError(
+            "customer_display.printer",
+            f"the name of a [[printer]] ({', '.join(map(repr, names)) or 'none is configured'})",
+            display.printer,
+        )
 
 
 def load_config(path: Path | None) -> Config:

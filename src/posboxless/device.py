@@ -252,6 +252,45 @@ class DeviceService(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DisplayPortState:
+    """A customer display wired through a printer (``PrinterDisplayPort``), as the printer's
+    worker sees it; cached, frozen."""
+
+    printer: str
+    connection: str
+    """The printer's link (``192.168.1.50:9100``, ``/dev/usb/lp0``...)."""
+    printer_status: DeviceStatus
+    wanted: int
+    """Number of the newest frame given (0: none yet)."""
+    written: int
+    """Number of the last frame written in full since the printer (re)connected (0: none)."""
+    writable: bool
+    """Frames go out now (the printer is linked, answers, and holds no job)."""
+    collapsed: int = 0
+    """Frames replaced by a newer one before they were written."""
+
+
+@runtime_checkable
+class PrinterDisplayPort(Protocol):
+    """A printer with a display port: a customer display wired through it (``ESC = n``
+    pass-through). The printer's worker owns the link and writes the display's frames between
+    jobs; they are not print jobs (no journal, no confirmation)."""
+
+    name: str
+
+    def show_on_display(self, frame: bytes) -> int:
+        """Make ``frame`` (display commands and text, without ``ESC = n``) the next screen,
+        replacing any not written yet; returns its number. Never blocks. Raises ``ValueError``
+        for a frame holding what the printer itself would act on (real-time commands,
+        ``ESC =``)."""
+        ...
+
+    def display_port(self) -> DisplayPortState:
+        """Cached; never blocks."""
+        ...
+
+
 JobSource = Literal["hw_proxy", "epos", "page", "posboxless"]
 """Which front-end queued a job (shown in the journal)."""
 

@@ -22,7 +22,7 @@ from posboxless.device import (
 )
 from posboxless.display.service import DisplayService
 from posboxless.linedisplay.factory import create_customer_display
-from posboxless.linedisplay.service import PoleDisplayService
+from posboxless.linedisplay.screens import PoleDisplay
 from posboxless.printer.factory import create_printers
 from posboxless.printer.selection import PrinterSelection
 from posboxless.scale.factory import create_scale
@@ -41,7 +41,7 @@ class Services:
     scanner: ScannerService | None = None
     display: DisplayService = field(default_factory=DisplayService)
     terminals: Terminals = field(default_factory=Terminals)
-    customer_display: PoleDisplayService | None = None
+    customer_display: PoleDisplay | None = None
     """The 2×20 pole display (``display`` is Odoo 12-18's HTML customer screen)."""
 
     def printer_selection(
@@ -103,5 +103,5 @@ def build_services(config: Config) -> Services:
         scanner=create_scanner(config.scanners, ctx),
         display=DisplayService(),
         terminals=create_terminals(config.terminals, ctx),
-        customer_display=create_customer_display(config.customer_display, ctx),
+        customer_display=create_customer_display(config.customer_display, ctx, printers),
     )

@@ -16,6 +16,13 @@ Example::
     # goto = "epson"             # or "cd5220" (ESC l x y)
     # international = "usa"      # or "france"
     # read_after_write = 0.0     # seconds to wait for one byte after each message
+
+A display wired through an Epson printer's display port (DM-D110/D210 "pass-through": the PC
+talks to the printer, ``ESC = 2`` / ``ESC = 1`` switch between display and printer) names that
+printer instead of a port; it then has no serial settings of its own::
+
+    [customer_display]
+    printer = "receipt"          # the name of a [[printer]]
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import dataclass, replace
 from posboxless.linedisplay import commands
 from posboxless.linedisplay.commands import CommandError, CommandSet
 from posboxless.linedisplay.text import codec_for
+from posboxless.printer.display_port import frame_problem
 from posboxless.settings import ConfigError, Table
 from posboxless.transports.serial_port import SerialSettings
 
@@ -38,6 +46,8 @@ DEFAULT_SETTINGS = SerialSettings(write_timeout=2.0)
 class CustomerDisplayConfig:
     port: str | None = None
     """A device path (``/dev/serial/by-id/...``, ``/dev/ttyUSB0``) or a pyserial URL."""
+    printer: str | None = None
+    """Instead of ``port``: the ``[[printer]]`` whose display port the display hangs off."""
     commands: CommandSet = commands.PROFILES["epson"]
     serial_settings: SerialSettings = DEFAULT_SETTINGS
     welcome: tuple[str, ...] = DEFAULT_WELCOME
@@ -75,9 +85,52 @@ def _code_table(table: Table, default: int | None) -> int | None:
     return result
 
 
+_PORT_ONLY = ("serial_settings", "write_timeout", "read_after_write")
+"""Keys of a display on its own port; through a printer its link is the printer's."""
+
+
+def _through_printer(table: Table) -> str | None:
+    port, printer = table.str("port", None), table.str("printer", None)
+    if port is not None and printer is not None:
+        raise ConfigError(
+            table.key("printer"), "either port (its own serial port) or printer, not both", printer
+        )
+    if port is None and printer is None:
+        raise ConfigError(
+            table.key("port"),
+            "the display's serial port, e.g. '/dev/serial/by-id/usb-...', or printer = "
+            "'<name of a [[printer]]>' for a display on a printer's display port",
+        )
+    if printer is not None:
+        if not printer:
+            raise ConfigError(table.key("printer"), "the name of a [[printer]]", printer)
+        for key in _PORT_ONLY:
+            if table.has(key):
+                raise ConfigError(
+                    table.key(key),
+                    f"no {key} with printer = {printer!r}: the display is reached through the "
+                    "printer's own connection",
+                    table.data[key],
+                )
+    return printer
+
+
+def _check_through_printer(table: Table, command_set: CommandSet) -> None:
+    """Command bytes a printer would act on while it passes them to the display."""
+    for key in ("setup", "init", "clear"):
+        problem = frame_problem(getattr(command_set, key))
+        if problem is not None:
+            raise ConfigError(table.key(key), f"display bytes ({problem})", table.data.get(key))
+    blank = [b" " * command_set.width] * command_set.rows
+    problem = frame_problem(command_set.opening() + command_set.message(blank))
+    if problem is not None:
+        raise ConfigError(table.key("printer"), f"a display command set that can pass ({problem})")
+
+
 def parse_customer_display(table: Table | None) -> CustomerDisplayConfig | None:
     if table is None:
         return None
+    printer = _through_printer(table)
     profile = table.choice("profile", PROFILE_NAMES, "epson")
     base = commands.PROFILES[profile]
     settings_text = table.str("serial_settings", "9600 8N1")
@@ -105,8 +158,11 @@ def parse_customer_display(table: Table | None) -> CustomerDisplayConfig | None:
     welcome = tuple(table.str_list("welcome", list(DEFAULT_WELCOME)))
     if len(welcome) > command_set.rows:
         raise ConfigError(table.key("welcome"), f"at most {command_set.rows} lines", welcome)
+    if printer is not None:
+        _check_through_printer(table, command_set)
     config = CustomerDisplayConfig(
         port=table.str("port", None),
+        printer=printer,
         commands=command_set,
         serial_settings=replace(settings, write_timeout=write_timeout),
         welcome=welcome,
@@ -114,7 +170,7 @@ def parse_customer_display(table: Table | None) -> CustomerDisplayConfig | None:
         name=table.str("name", "pole-display"),
     )
     table.finish()
-    if not config.port:
+    if printer is None and not config.port:
         raise ConfigError(
             table.key("port"), "the display's serial port, e.g. '/dev/serial/by-id/usb-...'"
         )

@@ -23,6 +23,7 @@ from typing import Any
 
 from posboxless.device import Activity, DeviceStatus, StatusName
 from posboxless.linedisplay.commands import CommandSet
+from posboxless.linedisplay.screens import screen_for
 from posboxless.linedisplay.text import Layout, Screen
 from posboxless.transports.base import Transport, TransportError
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
@@ -125,16 +126,7 @@ class PoleDisplayService:
     def show(self, lines: list[str]) -> Screen:
         """Make ``lines`` the screen to show (the newest wins); returns it as it will appear.
         ``lines`` must not have more entries than the display has rows."""
-        screen = self.layout.screen(lines)
-        if screen.replaced and set(screen.replaced) != set(self._last_replaced):
-            # once per change, not once per keystroke
-            log.warning(
-                "customer display %s cannot show %s (code table %s): shown as %r",
-                self.name,
-                ", ".join(repr(c) for c in dict.fromkeys(screen.replaced)),
-                self.layout.codec,
-                " / ".join(t.rstrip() for t in screen.text),
-            )
+        screen = screen_for(self.name, self.layout, lines, self._last_replaced)
         self._last_replaced = screen.replaced
         self._set_wanted(screen)
         self.activity.counters["messages"] = self.activity.counters.get("messages", 0) + 1

@@ -28,6 +28,7 @@ from posboxless.device import (
     ActivitySnapshot,
     DeviceStatus,
     DeviceUnavailable,
+    DisplayPortState,
     InvalidInput,
     JobKind,
     JobOutcome,
@@ -37,6 +38,7 @@ from posboxless.device import (
     PrinterSnapshot,
 )
 from posboxless.printer.config import PrinterConfig
+from posboxless.printer.display_port import DisplayChannel
 from posboxless.printer.escpos.errors import UnprintableInput
 from posboxless.printer.profiles import PrinterProfile, get_profile
 from posboxless.printer.queue import Job, JobQueue, QueueFull
@@ -96,6 +98,8 @@ class EscPosPrinterService:
         """(kind, digest) -> (job id, when) of jobs answered "printing, not confirmed yet"."""
         self._counts: dict[str, int] = {}
         """Outcomes decided here, not in the worker (``withdrawn``, ``unconfirmed_answers``)."""
+        self._display = DisplayChannel()
+        """The customer display on this printer's display port, if one is attached."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -121,6 +125,7 @@ class EscPosPrinterService:
             self.settings,
             on_first_connection=on_first,
             realtime_switch=self.profile.realtime_switch,
+            display=self._display,
         )
         self._worker.start()
         self._started_at = time.time()
@@ -445,6 +450,40 @@ class EscPosPrinterService:
         are ``JobState`` values, sources ``JobSource`` values or None for older jobs). Reads a
         WAL snapshot: never waits for the worker's commits."""
         return self._require_queue().journal(limit)
+
+    # -- the display port ----------------------------------------------------------------------
+
+    def show_on_display(self, frame: bytes) -> int:
+        """See ``PrinterDisplayPort``: the worker writes the newest frame between jobs."""
+        number = self._display.offer(frame)
+        worker = self._worker
+        if worker is not None:
+            worker.wake_for_display()
+        return number
+
+    def display_port(self) -> DisplayPortState:
+        worker = self._worker
+        cached = worker.snapshot if worker is not None else None
+        status = self.status()
+        # Frames go out between jobs while the link is up and the printer answers (paper out
+        # included: it still passes data on), not while it holds a job or is silent.
+        writable = cached is not None and (
+            status.status == "connected"
+            or (
+                status.status == "error"
+                and cached.printer_state is not None
+                and cached.current_job is None
+            )
+        )
+        return DisplayPortState(
+            printer=self.name,
+            connection=self.transport.description,
+            printer_status=status,
+            wanted=self._display.wanted,
+            written=self._display.written,
+            writable=writable,
+            collapsed=self._display.collapsed,
+        )
 
     # -- state ---------------------------------------------------------------------------------
 

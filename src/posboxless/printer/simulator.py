@@ -23,6 +23,13 @@ each pulse; ``realtime_ignored`` counts the patterns found while switched off); 
 is recorded in ``realtime_power_offs`` when ``GS ( D`` enabled it. ``GS ( D`` takes effect where
 it sits in the stream (as if the printer processed commands as fast as it reads them) and
 ``ESC @`` restores the power-on setting, as some manuals state: the strict reading.
+
+A customer display can hang off its display port (pass-through wiring, devices.md §5): ``ESC = n``
+outside raster data selects where the following bytes go, bit 0 the printer, bit 1 the display.
+While the printer is deselected it prints nothing (the decoder leaves those bytes out of the
+receipts) and still answers ``DLE EOT``; the display's bytes drive ``display`` (a
+``DisplayEmulator``), whose two lines ``display_lines`` shows. As on a real printer, the
+selection survives a new connection.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from posboxless.linedisplay.emulator import DisplayEmulator
 from posboxless.printer.sim_receipts import ReceiptRecorder
 
 log = logging.getLogger(__name__)
@@ -101,6 +109,13 @@ class SimulatedPrinter:
         """Every ``GS ( D`` pair applied: ``(function, enabled)``."""
         self._pulse_enabled = True  # power-on values (Epson)
         self._power_off_enabled = False
+        self.display = DisplayEmulator("epson")
+        """The pole display on the display port (replace it for another dialect or width)."""
+        self.display_bytes = 0
+        """Bytes passed on to the display so far."""
+        self.printer_selected = True
+        self._display_selected = False
+        self._select_pos = 0
         self._realtime_pos = 0
         self._query_pos = 0
         self._raster_pos = 0
@@ -140,6 +155,7 @@ class SimulatedPrinter:
             self.received += data
             answers = self._find_queries()
             self._find_realtime()
+            self._route_display()
             taken = data[: max(0, len(self.received) - before)]
             self._changed.notify_all()
         if self._recorder is not None:
@@ -151,7 +167,8 @@ class SimulatedPrinter:
     def reset_stream(self) -> None:
         """A new connection (or a power cycle): no command is in progress any more."""
         with self._changed:
-            self._query_pos = self._raster_pos = self._realtime_pos = len(self.received)
+            end = len(self.received)
+            self._query_pos = self._raster_pos = self._realtime_pos = self._select_pos = end
             self._raster_spans.clear()
         if self._recorder is not None:
             self._recorder.reset_stream()
@@ -253,6 +270,51 @@ class SimulatedPrinter:
         # A trailing DLE or GS ( may start an event completed by the next read.
         self._realtime_pos = max(self._realtime_pos, len(received) - 2)
 
+    @property
+    def display_lines(self) -> list[str]:
+        """What the display on the display port shows."""
+        with self._changed:
+            return self.display.lines
+
+    def wait_display(self, lines: list[str], timeout: float) -> bool:
+        """Test helper: wait until the display on the display port shows exactly ``lines``."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.display.lines == lines, timeout)
+
+    def _route_display(self) -> None:
+        """Follow ``ESC = n`` in the new bytes and pass the display's bytes on (after
+        ``_find_queries``, which found the raster spans)."""
+        received = self.received
+        pos = self._select_pos
+        while True:
+            found = received.find(b"\x1b=", pos)
+            if found == -1 or found + 2 >= len(received):
+                # A trailing ESC (or ESC =) may be a selection completed by the next read.
+                end = len(received) if found == -1 else found
+                if found == -1 and received[-1:] == b"\x1b":
+                    end -= 1
+                self._pass_on(received[pos:end])
+                self._select_pos = max(pos, end)
+                return
+            inside_image = self.printer_selected and any(
+                start <= found < stop for start, stop in self._raster_spans
+            )
+            if inside_image:  # image data, not a command
+                self._pass_on(received[pos : found + 2])
+                pos = found + 2
+                continue
+            self._pass_on(received[pos:found])
+            n = received[found + 2]
+            self.display.feed(bytes(received[found : found + 3]))
+            self.printer_selected = bool(n & 1)
+            self._display_selected = bool(n & 2)
+            pos = found + 3
+
+    def _pass_on(self, data: bytearray) -> None:
+        if self._display_selected and data:
+            self.display.feed(bytes(data))
+            self.display_bytes += len(data)
+
     def _find_raster(self) -> None:
         received = self.received
         while True:
@@ -271,7 +333,7 @@ class SimulatedPrinter:
             height = received[found + 6] + 256 * received[found + 7]
             start = found + 8
             # Spans wholly behind the query scan are done with.
-            behind = min(self._query_pos, self._realtime_pos)
+            behind = min(self._query_pos, self._realtime_pos, self._select_pos)
             self._raster_spans = [span for span in self._raster_spans if span[1] > behind]
             self._raster_spans.append((start, start + width * height))
             self._raster_pos = start

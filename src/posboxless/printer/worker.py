@@ -43,6 +43,11 @@ too: with the profile's ``realtime_switch`` the job is sent with them switched o
 the job is sent as it is, logged once and counted (``realtime_unguarded``). ``GS ( D`` leaves
 ``DLE EOT`` alone and holds no ``10`` byte, so the counting above is unchanged.
 
+A customer display on the printer's display port (``display_port.DisplayChannel``) gets its
+newest frame at the start of a step, before the next job is taken: between jobs, never between a
+job's bytes and its answers. Frames hold no real-time command, so the counting is unchanged too;
+once a display is attached every job starts with ``ESC = 1``.
+
 Assumption (Epson's documented behaviour, shared by the simulator): every ``10 04 n`` with
 n = 1..4 is answered with one byte; a ``10 04`` followed by another byte is not a query and that
 byte is scanned again. A printer that ignores patterns inside image data answers fewer than
@@ -64,6 +69,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from posboxless.device import DeviceStatus
+from posboxless.printer.display_port import SELECT_PRINTER, DisplayChannel
 from posboxless.printer.escpos.realtime import count_realtime_hazards, guard_realtime
 from posboxless.printer.escpos.status import (
     STATUS_QUERIES,
@@ -136,8 +142,10 @@ class PrinterWorker:
         *,
         on_first_connection: Callable[[], None] | None = None,
         realtime_switch: bool = False,
+        display: DisplayChannel | None = None,
     ) -> None:
         self.name = name
+        self._display = display
         self._realtime_switch = realtime_switch
         """The profile's ``realtime_switch``: the printer takes ``GS ( D``."""
         self._realtime_job: int | None = None
@@ -175,6 +183,14 @@ class PrinterWorker:
         if current is not None and self.snapshot.status.status == "connected":
             self._publish(status=self._connected_status(current))  # "(n queued)" changed
         self._wake.set()
+
+    def wake_for_display(self) -> None:
+        """A display frame is waiting: write it now if the worker is idle. Not while
+        disconnected (the frame goes out after reconnecting; waking would cut the back-off
+        short at every keystroke) nor during a job (it goes out right after)."""
+        snapshot = self.snapshot
+        if snapshot.current_job is None and snapshot.status.status in ("connected", "error"):
+            self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
@@ -224,6 +240,8 @@ class PrinterWorker:
     def _connect(self) -> None:
         self.transport.open()
         log.info("printer %s: connected to %s", self.name, self.transport.description)
+        if self._display is not None:
+            self._display.reconnected()
         self._publish(connected_since=time.time())
         if self._check_status:
             self.transport.discard_input()
@@ -237,6 +255,7 @@ class PrinterWorker:
 
     def _step(self) -> bool:
         """Do one unit of work; False when there was nothing to do."""
+        self._write_display()
         job = self.queue.next_job()
         self._publish(pending=self.queue.pending_count())
         if job is None:
@@ -258,6 +277,17 @@ class PrinterWorker:
                 return False
         self._print(job)
         return True
+
+    def _write_display(self) -> None:
+        """The display's newest frame, if not written yet (between jobs only)."""
+        due = self._display.due() if self._display is not None else None
+        if due is None:
+            return
+        number, data = due
+        assert self._display is not None
+        self.transport.write(data)
+        self._display.done(number)
+        self._count("display_frames")
 
     def _expired(self, job: Job) -> bool:
         limit = (
@@ -281,6 +311,8 @@ class PrinterWorker:
         data = self._guarded(job)
         if job.interrupted:
             data = REPRINT_INTERRUPTED + data
+        if self._display is not None and self._display.attached:
+            data = SELECT_PRINTER + data
         if not self.queue.mark_attempt(job.id):
             return  # withdrawn (its caller was told it failed) or expired meanwhile: never sent
         self._publish(current_job=job.id, status=self._connected_status(job.id))

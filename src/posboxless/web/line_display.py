@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from posboxless.device import DeviceUnavailable, InvalidInput
-from posboxless.linedisplay.service import PoleDisplayService
+from posboxless.linedisplay.screens import PoleDisplay
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class _Call(Protocol):
 
 
 class _HasDisplay(Protocol):
-    customer_display: PoleDisplayService | None
+    customer_display: PoleDisplay | None
 
 
 Handler = Callable[[_Call], Awaitable[Any]]
@@ -47,7 +47,7 @@ Handler = Callable[[_Call], Awaitable[Any]]
 def handlers(services: _HasDisplay) -> dict[str, Handler]:
     """The calls to register in ``HwProxyApi``."""
 
-    def display() -> PoleDisplayService:
+    def display() -> PoleDisplay:
         found = services.customer_display
         if found is None:
             raise DeviceUnavailable("No customer display is configured in posboxless")
@@ -72,7 +72,7 @@ def handlers(services: _HasDisplay) -> dict[str, Handler]:
     }
 
 
-def _show(display: PoleDisplayService, lines: list[str]) -> bool:
+def _show(display: PoleDisplay, lines: list[str]) -> bool:
     display.show(lines)
     status = display.status()
     if status.status != "connected":

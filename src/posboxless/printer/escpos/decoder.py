@@ -135,6 +135,9 @@ class DecodedDocument:
     """Number of ``ESC @``."""
     pending: TextLine | None = None
     """Text received but not yet ended by LF (a printer holds it in its line buffer)."""
+    display_data: bytearray = field(default_factory=bytearray)
+    """Bytes sent while ``ESC = n`` selected the display wired through the printer (pass-through,
+    devices.md §5): the printer passes them on and prints none of them."""
 
     def all_lines(self) -> list[TextLine]:
         return self.lines + ([self.pending] if self.pending and self.pending.text else [])
@@ -208,6 +211,11 @@ class EscPosDecoder:
         self._stored_graphics: Image.Image | None = None
         self._qr_data = b""
         self._cut_offsets: list[int] = []
+        self._printer_selected = True
+        """``ESC = n`` bit 0 (power-on: selected). ``ESC @`` does not change it: while the
+        printer is deselected it is ignored like any other data."""
+        self._display_selected = False
+        """``ESC = n`` bit 1: the bytes also go to the display behind the printer."""
         self._reset()
 
     # -- public ---------------------------------------------------------------------------------
@@ -284,6 +292,7 @@ class EscPosDecoder:
         if receipts:
             rest = _document_of(doc.items[start:])
             rest.pending = doc.pending
+            rest.display_data = doc.display_data
             self.document = rest
             self._cut_offsets = []
         return receipts
@@ -362,6 +371,17 @@ class EscPosDecoder:
     # -- parsing --------------------------------------------------------------------------------
 
     def _step(self, buf: bytearray, pos: int) -> int | None:
+        if not self._printer_selected:
+            return self._deselected(buf, pos)
+        if not self._display_selected:
+            return self._printing_step(buf, pos)
+        # ESC = 3: printer and display both take the data.
+        end = self._printing_step(buf, pos)
+        if end is not None and buf[pos] != 0x10 and buf[pos : pos + 2] != b"\x1b=":
+            self.document.display_data += buf[pos:end]
+        return end
+
+    def _printing_step(self, buf: bytearray, pos: int) -> int | None:
         byte = buf[pos]
         match = _TEXT.match(buf, pos)
         if match:
@@ -383,11 +403,41 @@ class EscPosDecoder:
             return self._dle(buf, pos)
         raise self._error(buf, pos, f"unknown control byte 0x{byte:02X}")
 
+    def _deselected(self, buf: bytearray, pos: int) -> int | None:
+        """The printer is deselected (``ESC = n``, bit 0 clear): it prints nothing and takes no
+        command but ``ESC =`` and the real-time ones (``DLE EOT``/``ENQ``/``DC4``, which it still
+        answers and executes); the rest is the pass-through display's."""
+        byte = buf[pos]
+        if byte == 0x1B:
+            if pos + 2 >= len(buf):
+                return None
+            if buf[pos + 1] == 0x3D:
+                self._select(buf[pos + 2])
+                return pos + 3
+        elif byte == 0x10:
+            if pos + 2 >= len(buf):
+                return None
+            if buf[pos + 1] in (0x04, 0x05, 0x14):
+                return self._dle(buf, pos)
+        if self._display_selected:
+            self.document.display_data.append(byte)
+        return pos + 1
+
+    def _select(self, n: int) -> None:
+        self._printer_selected = bool(n & 1)
+        self._display_selected = bool(n & 2)
+        self.document.display_data += bytes((0x1B, 0x3D, n))
+
     def _esc(self, buf: bytearray, pos: int) -> int | None:
         if pos + 1 >= len(buf):
             return None
         cmd = buf[pos + 1]
-        one_arg = b"!E-aMrtRdJ3=GV{ "
+        one_arg = b"!E-aMrtRdJ3GV{ "
+        if cmd == ord("="):
+            if pos + 2 >= len(buf):
+                return None
+            self._select(buf[pos + 2])
+            return pos + 3
         if cmd == ord("@"):
             self._close_band()
             self._flush_pending()

@@ -1,0 +1,195 @@
+"""A pole display wired through an Epson printer's display port (DM-D110/D210 pass-through).
+
+The printer's worker owns the link, so this service has no thread and no transport: ``show``
+fits and encodes the lines as the serial display service does (``screens``, ``text.Layout``),
+builds the display's frame with the same command set, and hands it to the printer's display
+channel (``PrinterDisplayPort.show_on_display``), which keeps only the newest and writes it
+between jobs, never into the print journal. Its status follows the printer's: a printer that is
+unplugged or silent takes the display with it, and the POS is told so.
+
+The welcome text comes back after ``welcome_after`` seconds without a message (the POS was
+closed), from a timer on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from posboxless.device import Activity, DeviceStatus, PrinterDisplayPort, StatusName
+from posboxless.linedisplay.commands import CommandSet
+from posboxless.linedisplay.screens import screen_for
+from posboxless.linedisplay.text import Layout, Screen
+
+log = logging.getLogger(__name__)
+
+
+class PrinterPortDisplay:
+    """A 2×20 customer display on the display port of ``printer``."""
+
+    kind = "customer_display"
+
+    def __init__(
+        self,
+        *,
+        name: str = "pole-display",
+        printer: PrinterDisplayPort,
+        commands: CommandSet,
+        welcome: tuple[str, ...] = (),
+        welcome_after: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.printer = printer
+        self.commands = commands
+        self.welcome_after = welcome_after
+        self.layout = Layout(
+            commands.width, commands.rows, commands.code_table, commands.international
+        )
+        self.welcome = self.layout.screen(list(welcome))
+        self.activity = Activity()
+        self.simulator: Any = None
+        """Set in simulate mode: the simulated printer (``.display_lines``)."""
+        self._wanted: Screen = self.welcome
+        self._number = 0
+        """The printer channel's number of ``_wanted``."""
+        self._shown: tuple[int, Screen] | None = None
+        self._last_replaced: tuple[str, ...] = ()
+        self._last_message = time.monotonic()
+        self._timer: asyncio.TimerHandle | None = None
+        self._started = False
+
+    @property
+    def port(self) -> str:
+        return f"printer '{self.printer.name}'"
+
+    # ---- cached answers (never block) ----------------------------------------------------------
+
+    def status(self) -> DeviceStatus:
+        if not self._started:
+            return DeviceStatus("disconnected", ("Customer display service stopped",))
+        state = self.printer.display_port()
+        printer = state.printer_status
+        where = f"printer '{state.printer}' ({state.connection})"
+        if state.writable:
+            c = self.commands
+            return DeviceStatus(
+                "connected",
+                (
+                    f"Connected to the {c.profile} customer display ({c.rows}×{c.width}) on the "
+                    f"display port of {where}",
+                ),
+            )
+        problem = "; ".join(printer.messages) or printer.status
+        if printer.status == "connecting":
+            return DeviceStatus("connecting", (f"Waiting for {where}: {problem}",))
+        # "error": silent, or holding a job it cannot print (paper out...); else unplugged
+        status: StatusName = "error" if printer.status == "error" else "disconnected"
+        return DeviceStatus(
+            status,
+            (
+                f"The customer display is wired through {where}, which cannot pass it data "
+                f"now ({problem}); it will show the latest text when the printer is back",
+            ),
+        )
+
+    def details(self) -> dict[str, Any]:
+        state = self.printer.display_port()
+        shown = self._shown_screen(state.written)
+        details: dict[str, Any] = {
+            "profile": self.commands.profile,
+            "port": self.port,
+            "printer": state.printer,
+            "printer_connection": state.connection,
+            "printer_status": state.printer_status.as_json(),
+            "size": f"{self.commands.rows}x{self.commands.width}",
+            "code_table": self.layout.codec,
+            "lines": list(shown.text) if shown is not None else None,
+            "wanted": list(self._wanted.text),
+            "not_shown_characters": "".join(dict.fromkeys(self._last_replaced)) or None,
+            "last_ok": self.activity.last_ok,
+            "last_error": self.activity.last_error,
+            "last_error_message": self.activity.last_error_message,
+            "counters": {**self.activity.counters, "collapsed": state.collapsed},
+            "simulated": self.simulator is not None,
+        }
+        if self.simulator is not None:
+            details["display_shows"] = self.simulator.display_lines
+        return details
+
+    def _shown_screen(self, written: int) -> Screen | None:
+        """The screen the display shows, as far as this service knows (None after a
+        reconnection until the frame is written again)."""
+        if written and written >= self._number:
+            self._shown = (self._number, self._wanted)
+        shown = self._shown
+        if shown is None or not written or written < shown[0]:
+            return None
+        return shown[1]
+
+    # ---- messages ------------------------------------------------------------------------------
+
+    def show(self, lines: list[str]) -> Screen:
+        """Make ``lines`` the screen to show (the newest wins); returns it as it will appear."""
+        screen = screen_for(self.name, self.layout, lines, self._last_replaced)
+        self._last_replaced = screen.replaced
+        self._last_message = time.monotonic()
+        self._offer(screen)
+        self.activity.counters["messages"] = self.activity.counters.get("messages", 0) + 1
+        return screen
+
+    def show_welcome(self) -> None:
+        self._offer(self.welcome)
+
+    def _offer(self, screen: Screen) -> None:
+        frame = self.commands.opening() + self.commands.message(list(screen.data))
+        self._wanted = screen
+        self._number = self.printer.show_on_display(frame)
+        self.activity.ok()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._last_message = time.monotonic()
+        self._offer(self._wanted)  # the welcome text (or the last screen after a restart)
+        log.info(
+            "customer display %s: on the display port of printer '%s'",
+            self.name,
+            self.printer.name,
+        )
+        self._arm(self.welcome_after)
+
+    async def stop(self) -> None:
+        self._started = False
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _arm(self, delay: float) -> None:
+        if not self.welcome_after or not self._started:
+            return
+        with contextlib.suppress(RuntimeError):  # no running loop: no idle welcome
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(delay, self._check_idle)
+
+    def _check_idle(self) -> None:
+        """The POS is gone quiet for ``welcome_after`` seconds: back to the welcome text."""
+        self._timer = None
+        quiet = time.monotonic() - self._last_message
+        if quiet >= self.welcome_after:
+            if self._wanted is not self.welcome:
+                log.info(
+                    "customer display %s: no message for %.0f s, showing the welcome text",
+                    self.name,
+                    quiet,
+                )
+                self.show_welcome()
+            self._last_message = time.monotonic()
+            self._arm(self.welcome_after)
+        else:
+            self._arm(self.welcome_after - quiet)

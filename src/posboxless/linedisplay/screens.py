@@ -1,0 +1,59 @@
+"""What both pole-display wirings share: the interface the web layer and the wiring use, and the
+screen bookkeeping (a display on its own serial port, ``service.PoleDisplayService``, and one on
+a printer's display port, ``printer_port.PrinterPortDisplay``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from posboxless.device import DeviceStatus
+from posboxless.linedisplay.commands import CommandSet
+from posboxless.linedisplay.text import Layout, Screen
+
+log = logging.getLogger(__name__)
+
+
+class PoleDisplay(Protocol):
+    """A 2×20 customer pole display service (``status_json`` key ``customer_display``)."""
+
+    kind: str
+    name: str
+    commands: CommandSet
+    layout: Layout
+
+    @property
+    def port(self) -> str:
+        """Where it is connected, for people: a serial port, or "printer 'receipt'"."""
+        ...
+
+    def status(self) -> DeviceStatus: ...
+
+    def details(self) -> dict[str, Any]: ...
+
+    def show(self, lines: list[str]) -> Screen:
+        """Make ``lines`` the next screen (the newest wins); never blocks."""
+        ...
+
+    def show_welcome(self) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def screen_for(
+    name: str, layout: Layout, lines: list[str], previous_replaced: tuple[str, ...]
+) -> Screen:
+    """``lines`` as the display will show them; logs the characters it cannot show once per
+    change (``previous_replaced``: those of the previous message), not once per keystroke."""
+    screen = layout.screen(lines)
+    if screen.replaced and set(screen.replaced) != set(previous_replaced):
+        log.warning(
+            "customer display %s cannot show %s (code table %s): shown as %r",
+            name,
+            ", ".join(repr(c) for c in dict.fromkeys(screen.replaced)),
+            layout.codec,
+            " / ".join(t.rstrip() for t in screen.text),
+        )
+    return screen

@@ -1,0 +1,86 @@
+"""``ESC = n`` (a customer display wired through the printer): the decoder and the simulated
+printer send the display's bytes to the display, never to the paper."""
+
+from __future__ import annotations
+
+from posboxless.printer.escpos import EscPosDecoder
+from posboxless.printer.simulator import SimulatedPrinter
+
+SELECT_DISPLAY = b"\x1b=\x02"
+SELECT_PRINTER = b"\x1b=\x01"
+FRAME = b"\x1f\x43\x00\x1bt\x13\x0c\x1f\x24\x01\x01Caf\x82 cr\x8ame     2,50\x1f\x24\x01\x02" + (
+    b"TOTAL" + b" " * 15
+)
+
+
+def decoded(data: bytes) -> EscPosDecoder:
+    decoder = EscPosDecoder()
+    decoder.feed(data)
+    return decoder
+
+
+def test_bytes_for_the_display_are_not_printed() -> None:
+    stream = b"\x1b@Hello\n" + SELECT_DISPLAY + FRAME + SELECT_PRINTER + b"World\n"
+    doc = decoded(stream).document
+    assert doc.text() == "Hello\nWorld"
+    assert bytes(doc.display_data) == SELECT_DISPLAY + FRAME + SELECT_PRINTER
+
+
+def test_a_deselected_printer_ignores_commands_but_answers_status_queries() -> None:
+    # ESC @ and a cut while the display is selected are the display's, not the printer's
+    decoder = decoded(SELECT_DISPLAY + b"\x1b@\x1dV\x00abc\x10\x04\x01" + SELECT_PRINTER)
+    doc = decoder.document
+    assert doc.initialisations == 0 and doc.cuts == [] and doc.text() == ""
+    assert decoder.pending_status_queries() == [1]
+
+
+def test_selection_split_across_reads() -> None:
+    decoder = EscPosDecoder()
+    stream = b"A\n" + SELECT_DISPLAY + b"xyz" + SELECT_PRINTER + b"B\n"
+    for byte in stream:
+        decoder.feed(bytes([byte]))
+    assert decoder.document.text() == "A\nB"
+    assert bytes(decoder.document.display_data) == SELECT_DISPLAY + b"xyz" + SELECT_PRINTER
+
+
+def test_both_selected_print_and_display() -> None:
+    doc = decoded(b"\x1b=\x03Hi\n\x1b=\x01").document
+    assert doc.text() == "Hi"
+    assert bytes(doc.display_data) == b"\x1b=\x03Hi\n\x1b=\x01"
+
+
+def test_simulated_printer_shows_the_display_bytes_on_its_display() -> None:
+    printer = SimulatedPrinter()
+    answers = printer.feed(
+        b"\x1b@Paper\n" + SELECT_DISPLAY + FRAME + SELECT_PRINTER + b"\x10\x04\x01"
+    )
+    assert answers == b"\x12"
+    assert printer.display_lines == ["Café crème     2,50 ", "TOTAL" + " " * 15]
+    assert printer.printer_selected
+    assert printer.document().text() == "Paper"
+
+
+def test_simulated_printer_follows_selection_split_in_single_bytes() -> None:
+    printer = SimulatedPrinter()
+    for byte in SELECT_DISPLAY + FRAME + SELECT_PRINTER:
+        printer.feed(bytes([byte]))
+    assert printer.display_lines == ["Café crème     2,50 ", "TOTAL" + " " * 15]
+
+
+def test_esc_equals_inside_image_data_selects_nothing() -> None:
+    printer = SimulatedPrinter()
+    image = b"\x1dv0\x00\x04\x00\x01\x00" + SELECT_DISPLAY + b"\x00"  # 4 bytes of raster data
+    printer.feed(image + b"\x1b@Text\n")
+    assert printer.printer_selected
+    assert printer.display_bytes == 0
+    assert printer.document().text() == "Text"
+
+
+def test_deselected_printer_keeps_answering_and_stays_deselected_across_a_new_connection() -> None:
+    printer = SimulatedPrinter()
+    printer.feed(SELECT_DISPLAY + b"\x0cHi")
+    printer.reset_stream()  # the link was cut after ESC = 2: the printer still ignores data
+    assert printer.feed(b"\x10\x04\x01") == b"\x12"
+    assert not printer.printer_selected
+    printer.feed(b"\x1b@Lost\n" + SELECT_PRINTER + b"\x1b@Kept\n")
+    assert printer.document().text() == "Kept"
