@@ -283,7 +283,8 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"scanners: {', '.join(sc.name for sc in config.scanners) or 'none'}")
     print(f"payment terminals: {', '.join(t.name for t in config.terminals) or 'none'}")
     pole = config.customer_display
-    print(f"customer pole display: {(pole.port or 'yes') if pole else 'none'}")
+    where = (pole.port or f"display port of printer '{pole.printer}'") if pole else "none"
+    print(f"customer pole display: {where}")
     for line in describe_grab(config.scanners):
         print(line)
     print(f"simulated devices: {'yes' if config.simulate else 'no'}")

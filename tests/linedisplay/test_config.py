@@ -79,3 +79,47 @@ def test_template_example_is_valid() -> None:
     display = check_config_text(text).customer_display
     assert display is not None and display.profile == "epson"
     assert display.commands.init == b"\x1f\x43\x00" and display.welcome_after == 300
+
+
+PRINTER = {"name": "receipt", "host": "192.168.1.50:9100"}
+
+
+def test_display_through_a_printer() -> None:
+    config = parse_config({"printer": [PRINTER], "customer_display": {"printer": "receipt"}})
+    display = config.customer_display
+    assert display is not None and display.printer == "receipt" and display.port is None
+    assert display.profile == "epson" and display.commands.code_table == 19
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "words"),
+    [
+        ({"printer": "receipt", "port": "/x"}, "customer_display.printer", "not both"),
+        ({}, "customer_display.port", "printer ="),
+        ({"printer": "kitchen"}, "customer_display.printer", "'receipt'"),
+        ({"printer": ""}, "customer_display.printer", "name of a [[printer]]"),
+        (
+            {"printer": "receipt", "serial_settings": "9600 8N1"},
+            "customer_display.serial_settings",
+            "printer's own connection",
+        ),
+        ({"printer": "receipt", "read_after_write": 0.1}, "customer_display.read_after_write", ""),
+        ({"printer": "receipt", "write_timeout": 1}, "customer_display.write_timeout", ""),
+        # bytes the printer itself would act on while passing them to the display
+        ({"printer": "receipt", "init": "10 04 01"}, "customer_display.init", "real-time"),
+        ({"printer": "receipt", "clear": "1B 3D 01 0C"}, "customer_display.clear", "ESC ="),
+        ({"printer": "receipt", "setup": "10 14 01 00 01"}, "customer_display.setup", "real-time"),
+    ],
+)
+def test_bad_display_through_a_printer(table: dict[str, object], key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"printer": [PRINTER], "customer_display": table})
+    assert error.value.key == key
+    assert words in str(error.value)
+
+
+def test_a_code_table_number_that_looks_like_dle_is_fine_through_a_printer() -> None:
+    """ESC t 16 holds a 10 byte, but no real-time command follows it."""
+    table = {"printer": "receipt", "code_table": 16}
+    config = parse_config({"printer": [PRINTER], "customer_display": table})
+    assert config.customer_display is not None

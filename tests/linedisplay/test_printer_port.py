@@ -35,7 +35,7 @@ from posboxless.printer.queue import JobQueue
 from posboxless.printer.service import EscPosPrinterService
 from posboxless.printer.simulator import TcpPrinterSimulator
 from posboxless.printer.worker import WorkerSettings
-from posboxless.services import Services
+from posboxless.services import Services, build_services
 from posboxless.transports.tcp import TcpTransport
 from tests.helpers import wait_until
 
@@ -306,3 +306,38 @@ async def test_a_printer_left_deselected_still_prints_the_next_receipt(
         ).json()
         assert "error" not in answer, answer
         assert wait_until(lambda: "Ticket 42" in till.printer.document().text())
+
+
+def test_simulate_mode_shows_a_display_wired_through_the_printer(tmp_path: Path) -> None:
+    """``--simulate`` with such a configuration: the simulated printer's display port, on the
+    page's live card."""
+    config = parse_config(
+        {
+            "server": {"data_dir": str(tmp_path), "simulate": True},
+            "printer": [{"name": "receipt", "host": "192.168.1.50:9100"}],
+            "customer_display": {"printer": "receipt"},
+        }
+    )
+    services = build_services(config)
+    display = services.customer_display
+    assert isinstance(display, PrinterPortDisplay)
+    with (
+        live_server(create_app(config, services), services=services) as url,
+        httpx.Client(base_url=url) as http,
+    ):
+        lines = ["Crème brûlée".ljust(20), "1 x 3.50        3.50"]
+        assert (
+            http.post(
+                "/hw_proxy/send_text_customer_display",
+                json=rpc({"text_to_display": json.dumps(lines)}, 1),
+            ).json()["result"]
+            is True
+        )
+        assert display.simulator.wait_display(lines, 10)
+        page = http.get("/").text
+        assert "id='pole-display'" in page and "Crème brûlée" in page
+        assert "printer &#x27;receipt&#x27;" in page or "printer 'receipt'" in page
+        state = http.get("/api/diagnostics").json()
+        (device,) = [d for d in state["devices"] if d["kind"] == "customer_display"]
+        assert device["details"]["display_shows"] == lines
+        assert device["details"]["printer"] == "receipt"

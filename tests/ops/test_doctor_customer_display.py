@@ -73,3 +73,21 @@ def test_doctor_reports_a_display_that_does_not_answer(tmp_path: Path, ring: Non
         r for r in results if r.name == "customer_display 'pole-display' (running proxy)"
     ]
     assert reported.level == "fail" and "No answer from the customer display" in reported.message
+
+
+def _through_printer(till: Till) -> None:  # noqa: F811
+    till.write_config('[customer_display]\nprinter = "receipt"\n')
+
+
+def test_display_through_a_printer_follows_that_printer(till: Till, fake_root: Path) -> None:  # noqa: F811
+    """No port of its own to check: doctor names the printer and that printer's state."""
+    _through_printer(till)
+    code, results = till.check()
+    (display,) = by_name(results, "customer display")
+    assert display.level == "ok" and "display port of printer 'receipt'" in display.message
+    assert code == 0
+    (fake_root / "dev/usb/lp0").unlink()  # the printer is unplugged
+    _, results = till.check()
+    (display,) = by_name(results, "customer display")
+    assert display.level != "ok" and "printer 'receipt'" in display.message
+    assert "/dev/usb/lp0 does not exist" in display.message

@@ -84,3 +84,35 @@ def test_deselected_printer_keeps_answering_and_stays_deselected_across_a_new_co
     assert not printer.printer_selected
     printer.feed(b"\x1b@Lost\n" + SELECT_PRINTER + b"\x1b@Kept\n")
     assert printer.document().text() == "Kept"
+
+
+def test_frames_holding_what_the_printer_acts_on_are_refused() -> None:
+    from posboxless.printer.display_port import DisplayChannel, frame_problem
+
+    assert frame_problem(FRAME) is None
+    assert frame_problem(b"\x1bt\x10\x0c") is None  # ESC t 16: a 10 byte, no real-time command
+    for bad in (b"a\x10\x04\x01", b"\x10\x14\x01\x00\x01", b"\x10\x05\x02", b"x\x1b=\x01y"):
+        assert frame_problem(bad) is not None, bad
+    channel = DisplayChannel()
+    try:
+        channel.offer(b"\x10\x04\x01")
+    except ValueError as exc:
+        assert "real-time" in str(exc)
+    else:
+        raise AssertionError("a frame with DLE EOT was taken")
+    assert not channel.attached and channel.due() is None
+
+
+def test_the_channel_keeps_only_the_newest_frame_and_rewrites_it_after_a_reconnection() -> None:
+    from posboxless.printer.display_port import DisplayChannel
+
+    channel = DisplayChannel()
+    for n in range(100):
+        channel.offer(b"screen %d" % n)
+    due = channel.due()
+    assert due == (100, SELECT_DISPLAY + b"screen 99" + SELECT_PRINTER)
+    assert channel.collapsed == 99
+    channel.done(100)
+    assert channel.due() is None and channel.written == 100
+    channel.reconnected()
+    assert channel.due() == due

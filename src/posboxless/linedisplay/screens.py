@@ -21,6 +21,8 @@ class PoleDisplay(Protocol):
     name: str
     commands: CommandSet
     layout: Layout
+    simulator: Any
+    """The simulated device in simulate mode (its ``lines`` / ``display_lines``), else None."""
 
     @property
     def port(self) -> str:

@@ -333,6 +333,8 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
     display = config.customer_display
     if display is not None and display.port and not _is_url(display.port):
         results.append(_node_check("customer display", display.port, probe, who))
+    if display is not None and display.printer:
+        results.append(_display_through_printer(display.printer, results))
     for scanner in config.scanners:
         if scanner.device:
             # Keyboard-wedge scanners are only read (and grabbed).
@@ -343,6 +345,26 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
     for terminal in config.terminals:
         results.append(_terminal_check(terminal, probe, who))
     return results or [ok("devices", "Devices are found automatically (none named).")]
+
+
+def _display_through_printer(printer: str, results: list[CheckResult]) -> CheckResult:
+    """A display on a printer's display port has no port of its own: it is as reachable as
+    that printer (checked just before)."""
+    name = "customer display"
+    where = f"printer '{printer}'"
+    found = [r for r in results if r.name == where]
+    if not found:
+        return warn(name, f"Wired through {where}, which is not checked here.")
+    checked = found[0]
+    if checked.level == "ok":
+        return ok(name, f"Wired through the display port of {where}: {checked.message}")
+    return CheckResult(
+        name,
+        checked.level,
+        f"Wired through the display port of {where}, so it shows nothing while that printer "
+        f"cannot be reached: {checked.message}",
+        f"Fix {where} first: {checked.fix}" if checked.fix else "",
+    )
 
 
 def _terminal_check(terminal: TerminalConfig, probe: Probe, who: Identity) -> CheckResult:
