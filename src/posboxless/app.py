@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from posboxless import netinfo, tls
 from posboxless.config import Config, ServerConfig
+from posboxless.device import PrintsAddresses
 from posboxless.ops.metrics import Metrics
 from posboxless.services import Services
 from posboxless.web import connections, display_pages, epos, hw_proxy, status_page
@@ -336,7 +337,7 @@ async def serve(config: Config, services: Services) -> None:
 
     # A printer's start-up ticket says where the POS can reach this proxy.
     for printer in services.printers.values():
-        if hasattr(printer, "addresses"):
+        if isinstance(printer, PrintsAddresses):
             printer.addresses = tuple(ticket_urls(server_config.host, listen_urls))
 
     await services.start()

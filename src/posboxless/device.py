@@ -2,14 +2,19 @@
 
 A device service owns one device (or one kind of device, for the scanner hub): a worker that holds
 the transport, a queue, and a cached state. The web layer only ever calls the methods below; the
-cached ones (``status``, ``details``, ``ScaleService.reading``) must return at once and never touch
-the device, so that a status poll can never wait on, or cut into, device I/O.
+cached ones (``status``, ``snapshot``, ``details``, ``ScaleService.reading``) must return at once
+and never touch the device, so that a status poll can never wait on, or cut into, device I/O.
+
+What a service exposes is typed: ``snapshot()`` is a frozen dataclass per kind (``PrinterSnapshot``,
+``ScaleSnapshot``...), and ``details()``, its JSON form, is built from it. Optional abilities
+(test page, reprint, journal, typed barcodes, simulator controls) are declared here as Protocols
+that readers check with ``isinstance``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -179,6 +184,21 @@ class ActivitySnapshot:
     counters: Mapping[str, int] = field(default_factory=_no_counters)
 
 
+@runtime_checkable
+class DeviceSnapshot(Protocol):
+    """What every service's ``snapshot()`` has, whatever its kind: the readers that need more
+    (metrics' per-kind families, the page's cards) match on the snapshot's class."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def status(self) -> DeviceStatus: ...
+
+    @property
+    def activity(self) -> ActivitySnapshot: ...
+
+
 @dataclass(frozen=True)
 class PrinterSnapshot:
     """What a printer service exposes to its readers (page, diagnostics, metrics, bundle, the
@@ -193,6 +213,160 @@ class PrinterSnapshot:
     current_job: int | None = None
     activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
     """``last_ok``: when the printer last answered."""
+    printer_state: PrinterState | None = None
+    """The status bits of the printer's latest answer (None before it ever answered)."""
+    last_printed: float | None = None
+    """When the printer last confirmed a job."""
+    oldest_pending_created: float | None = None
+    """When the oldest job still waiting or printing was queued (None when none waits)."""
+
+
+@dataclass(frozen=True)
+class ScaleReading:
+    """One weight as the POS is given it: ``info`` holds the scale's flags (``motion``...) or
+    why there is no weight (``disconnected``, ``stale``...); empty means ``'ok'``."""
+
+    weight: float = 0.0
+    unit: str = "kg"
+    info: tuple[str, ...] = ()
+    stable: bool = False
+    net: bool | None = None
+    """None when no weight was read (there is nothing to be net of)."""
+    age: float | None = None
+    """Seconds since the scale gave it (None: it never answered)."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``/hw_proxy/scale_read`` object (Odoo 8-16 read ``.weight`` without checking)."""
+        answer: dict[str, Any] = {
+            "weight": self.weight,
+            "unit": self.unit,
+            "info": list(self.info) if self.info else "ok",
+            "stable": self.stable,
+        }
+        if self.net is not None:
+            answer["net"] = self.net
+        answer["age"] = self.age
+        return answer
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleSnapshot:
+    """A scale's cached state: the latest reading with its age, and how the scale is reached."""
+
+    name: str
+    status: DeviceStatus
+    reading: ScaleReading
+    owner: Literal["posboxless", "browser"] = "posboxless"
+    """``browser``: Odoo reads the scale over Web Serial and posboxless keeps off its port."""
+    protocol: str | None = None
+    model: str | None = None
+    """The protocol's display name ("Toledo 8217"...)."""
+    port: str | None = None
+    configured: str | None = None
+    """What the configuration asked for (a port, a USB id, auto-detection)."""
+    usb: str | None = None
+    serial_settings: str | None = None
+    poll_interval: float | None = None
+    simulated: bool = False
+    activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScannerSourceSnapshot:
+    """One scanner reader (evdev keyboard-mode or serial)."""
+
+    type: str
+    path: str
+    status: StatusName
+    message: str
+    barcodes: int = 0
+    grab: str | None = None
+    """Keyboard-mode scanners: when the device is taken from the desktop (``while-polled``...)."""
+    grabbed: bool | None = None
+    facts: Mapping[str, Any] = field(default_factory=_no_counters)
+    """Everything the reader reports (layout, suffix, dropped partials...), JSON-serialisable."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScannerSnapshot:
+    name: str
+    status: DeviceStatus
+    sources: tuple[ScannerSourceSnapshot, ...] = ()
+    waiting_polls: int = 0
+    queued_barcodes: int = 0
+    delivered: int = 0
+    expired: int = 0
+    autodetect: bool = False
+    pos_scanning: bool = False
+    """A POS long-polls the proxy now (grab mode ``while-polled`` takes the scanners then)."""
+    recent_count: int = 0
+    """Barcodes kept for the page (newest first in ``recent()``)."""
+    activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerminalSnapshot:
+    """A payment terminal's cached state; ``transactions`` are the page's public views (no card
+    number beyond its last digits), newest first."""
+
+    name: str
+    status: DeviceStatus
+    protocol: str
+    port: str | None = None
+    configured: str | None = None
+    serial_settings: str | None = None
+    busy_with: str | None = None
+    """The id of the transaction in progress."""
+    transactions: tuple[Mapping[str, Any], ...] = ()
+    simulated: bool = False
+    next_outcome: str | None = None
+    """Simulated terminals: what the next payment will do."""
+    activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
+
+    @property
+    def unknown_payments(self) -> tuple[Mapping[str, Any], ...]:
+        """Transactions whose outcome nobody knows: the cashier must check the terminal."""
+        return tuple(t for t in self.transactions if t.get("outcome") == "unknown")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoleDisplaySnapshot:
+    """A 2×20 pole display: the screen the POS wants and the lines last written to it."""
+
+    name: str
+    status: DeviceStatus
+    profile: str
+    port: str | None = None
+    serial_settings: str | None = None
+    rows: int = 2
+    width: int = 20
+    code_table: str | None = None
+    shown: tuple[str, ...] | None = None
+    """The lines last written to the display (None: nothing written since it was opened)."""
+    wanted: tuple[str, ...] = ()
+    """The newest screen the POS asked for (written next when it differs)."""
+    not_shown_characters: str | None = None
+    """Characters of the last message the display's code table lacks."""
+    simulated: bool = False
+    display_shows: tuple[str, ...] | None = None
+    """Simulated displays: what the display made of the bytes."""
+    activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerScreenSnapshot:
+    """Odoo 12-18's HTML customer screen (in memory: nothing to reach)."""
+
+    name: str
+    status: DeviceStatus
+    owner: str | None = None
+    """The address of the POS that holds the screen (Odoo 12-17)."""
+    updated: float | None = None
+    html_chars: int = 0
+    has_data: bool = False
+    open: bool = False
+    activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
+    """``last_ok``: when a POS last changed the screen."""
 
 
 @dataclass
@@ -224,6 +398,79 @@ class Activity:
             self.counters[counter] = self.counters.get(counter, 0) + 1
 
 
+# ---- what the page may do with a simulated device (``--simulate``, demo, end-to-end tests) ----
+
+
+class ScaleSimulatorControl(Protocol):
+    def set_weight(self, kilograms: float, *, moving: bool = False) -> None: ...
+
+
+class SimulatedPrinterMechanism(Protocol):
+    state: str
+    """``ok``, ``paper_out``, ``cover_open``..."""
+
+
+class PrinterSimulatorControl(Protocol):
+    @property
+    def printer(self) -> SimulatedPrinterMechanism: ...
+
+    def unplug(self) -> None: ...
+
+    def replug(self) -> None: ...
+
+
+class TerminalSimulatorControl(Protocol):
+    @property
+    def next_outcome(self) -> str: ...
+
+    def script(self, *outcomes: str) -> None: ...
+
+    def wake(self) -> None: ...
+
+
+class PoleDisplaySimulatorView(Protocol):
+    @property
+    def lines(self) -> list[str]: ...
+
+
+# ---- optional capabilities: the readers check them with isinstance, never by attribute name ----
+
+
+@runtime_checkable
+class PrintsTestPage(Protocol):
+    async def test_print(self, notes: Sequence[str] = ()) -> str:
+        """Queue a test page (``notes``: lines about the proxy); returns the job id."""
+        ...
+
+
+@runtime_checkable
+class Reprints(Protocol):
+    async def reprint(self, job_id: str | int) -> str:
+        """Queue a printed job again (flagged as a copy); returns the new job id, or the same id
+        when the job has not printed yet (it prints once)."""
+        ...
+
+
+@runtime_checkable
+class KeepsJournal(Protocol):
+    def journal(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest jobs, newest first (page, support bundle)."""
+        ...
+
+
+@runtime_checkable
+class PrintsAddresses(Protocol):
+    addresses: tuple[str, ...]
+    """Where the POS reaches this proxy, printed on the start-up ticket (set by the wiring)."""
+
+
+@runtime_checkable
+class InjectsBarcodes(Protocol):
+    def inject(self, code: str, source: str = "simulator") -> None:
+        """Deliver ``code`` as if scanned (page, demo); raises ``InvalidInput``."""
+        ...
+
+
 @runtime_checkable
 class DeviceService(Protocol):
     """The small interface every device service implements."""
@@ -238,9 +485,14 @@ class DeviceService(Protocol):
         """Cached status; must not block."""
         ...
 
+    def snapshot(self) -> DeviceSnapshot:
+        """Cached state, typed and frozen (status, activity and what the kind adds); must not
+        block and never touches the device."""
+        ...
+
     def details(self) -> dict[str, Any]:
         """Cached facts for the diagnostics page and support bundle: transport, device path,
-        last activity, counters. JSON-serialisable; must not block."""
+        last activity, counters. JSON-serialisable, built from ``snapshot()``; must not block."""
         ...
 
     async def start(self) -> None:
@@ -301,6 +553,9 @@ class PrinterService(DeviceService, Protocol):
     disk), or raises ``InvalidInput`` / ``DeviceUnavailable`` (with ``reason``). Printing happens
     afterwards; ``wait_job`` tells how it went, which is what a truthful answer needs."""
 
+    simulator: PrinterSimulatorControl | None
+    """The simulated printer behind the service in ``--simulate`` mode, else None."""
+
     def snapshot(self) -> PrinterSnapshot:
         """Cached state, typed and frozen; must not block."""
         ...
@@ -344,6 +599,13 @@ class PrinterService(DeviceService, Protocol):
 
 @runtime_checkable
 class ScaleService(DeviceService, Protocol):
+    simulator: ScaleSimulatorControl | None
+    """The simulated scale in ``--simulate`` mode (its weight is set from the page), else None."""
+
+    def snapshot(self) -> ScaleSnapshot:
+        """Cached state, typed and frozen; must not block."""
+        ...
+
     def reading(self) -> dict[str, Any]:
         """The latest reading as ``{weight, unit, info}`` (``info`` is ``'ok'`` or a list of
         flags). Cached: answers at once. A stale reading is never served as current."""
@@ -358,6 +620,10 @@ class ScaleService(DeviceService, Protocol):
 
 @runtime_checkable
 class ScannerService(DeviceService, Protocol):
+    def snapshot(self) -> ScannerSnapshot:
+        """Cached state, typed and frozen; must not block."""
+        ...
+
     async def next_barcode(self, client: str, timeout: float) -> str:
         """Wait up to ``timeout`` seconds for the next barcode for this client; ``''`` on time-out.
         A new call from the same ``client`` releases that client's older pending call."""

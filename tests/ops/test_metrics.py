@@ -10,7 +10,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from posboxless.device import DeviceService, DeviceStatus
+from posboxless.device import (
+    ActivitySnapshot,
+    DeviceService,
+    DeviceSnapshot,
+    DeviceStatus,
+    PrinterSnapshot,
+    ScaleReading,
+    ScaleSnapshot,
+    ScannerSnapshot,
+)
+from posboxless.printer.escpos.status import PrinterState
 from posboxless.ops.metrics import Metrics
 from posboxless.web.metrics import MetricsMiddleware, route_label
 
@@ -35,6 +45,40 @@ class FakeDevice:
 
     def details(self) -> dict[str, Any]:
         return self._details
+
+    def snapshot(self) -> DeviceSnapshot:
+        """The typed snapshot a real service of this kind would give for these details."""
+        facts = self.details()
+        activity = ActivitySnapshot(
+            last_ok=facts.get("last_ok"), counters=dict(facts.get("counters", {}))
+        )
+        if self.kind == "printer":
+            bits = facts.get("printer_state")
+            state = None
+            if bits is not None:
+                ready = {"online": True, "cover_open": False, "paper_near_end": False}
+                ready |= {"paper_out": False, "drawer_pin3_high": False, "error": None}
+                state = PrinterState(**{**ready, **bits})
+            return PrinterSnapshot(
+                self.name,
+                "fake",
+                "fake",
+                self._status,
+                pending_jobs=facts.get("pending_jobs", 0),
+                activity=activity,
+                printer_state=state,
+                last_printed=facts.get("last_printed"),
+                oldest_pending_created=facts.get("oldest_pending_created"),
+            )
+        if self.kind == "scale":
+            read = self.reading() if hasattr(self, "reading") else {"weight": 0.0}
+            return ScaleSnapshot(
+                name=self.name,
+                status=self._status,
+                reading=ScaleReading(read["weight"], read.get("unit", "kg")),
+                activity=activity,
+            )
+        return ScannerSnapshot(name=self.name, status=self._status, activity=activity)
 
     async def start(self) -> None: ...
 

@@ -12,12 +12,18 @@ from posboxless.device import (
     JobKind,
     JobOutcome,
     JobState,
+    PrinterSimulatorControl,
     PrinterSnapshot,
+    ScaleReading,
+    ScaleSimulatorControl,
+    ScaleSnapshot,
+    ScannerSnapshot,
 )
 
 
 class FakePrinter:
     kind = "printer"
+    simulator: PrinterSimulatorControl | None = None
 
     def __init__(self, name: str = "receipt", status: str = "connected") -> None:
         self.name = name
@@ -73,6 +79,7 @@ class FakePrinter:
 class FakeScale:
     kind = "scale"
     name = "scale"
+    simulator: ScaleSimulatorControl | None = None
 
     def __init__(self) -> None:
         self.weight = 1.234
@@ -80,6 +87,11 @@ class FakeScale:
 
     def status(self) -> DeviceStatus:
         return DeviceStatus("connected", ("Fake scale",))
+
+    def snapshot(self) -> ScaleSnapshot:
+        return ScaleSnapshot(
+            name=self.name, status=self.status(), reading=ScaleReading(self.weight, stable=True)
+        )
 
     def details(self) -> dict[str, Any]:
         return {}
@@ -112,6 +124,9 @@ class FakeScanner:
 
     def status(self) -> DeviceStatus:
         return DeviceStatus("connected", ("Fake scanner",))
+
+    def snapshot(self) -> ScannerSnapshot:
+        return ScannerSnapshot(name=self.name, status=self.status())
 
     def details(self) -> dict[str, Any]:
         return {}

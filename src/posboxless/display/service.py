@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any
 
-from posboxless.device import DeviceStatus, InvalidInput
+from posboxless.device import ActivitySnapshot, CustomerScreenSnapshot, DeviceStatus, InvalidInput
 
 MAX_HTML_CHARS = 2_000_000
 MAX_DATA_BYTES = 2_000_000
@@ -51,13 +51,26 @@ class DisplayService:
             return DeviceStatus("connected", ("Waiting for a POS to take control",))
         return DeviceStatus("connected", (f"Showing the order of {self.owner or 'the POS'}",))
 
+    def snapshot(self) -> CustomerScreenSnapshot:
+        return CustomerScreenSnapshot(
+            name=self.name,
+            status=self.status(),
+            owner=self.owner,
+            updated=self.updated,
+            html_chars=len(self.html),
+            has_data=self.data is not None,
+            open=self.is_open,
+            activity=ActivitySnapshot(last_ok=self.updated),
+        )
+
     def details(self) -> dict[str, Any]:
+        snapshot = self.snapshot()
         return {
-            "owner": self.owner,
-            "updated": self.updated,
-            "html_chars": len(self.html),
-            "has_data": self.data is not None,
-            "open": self.is_open,
+            "owner": snapshot.owner,
+            "updated": snapshot.updated,
+            "html_chars": snapshot.html_chars,
+            "has_data": snapshot.has_data,
+            "open": snapshot.open,
         }
 
     async def start(self) -> None:

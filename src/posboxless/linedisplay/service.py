@@ -21,7 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from posboxless.device import Activity, DeviceStatus, StatusName
+from posboxless.device import (
+    Activity,
+    DeviceStatus,
+    PoleDisplaySimulatorView,
+    PoleDisplaySnapshot,
+    StatusName,
+)
 from posboxless.linedisplay.commands import CommandSet
 from posboxless.linedisplay.screens import screen_for
 from posboxless.linedisplay.text import Layout, Screen
@@ -79,7 +85,7 @@ class PoleDisplayService:
         self.welcome = self.layout.screen(list(welcome))
         self._transport_factory = transport_factory
         self.activity = Activity()
-        self.simulator: Any = None
+        self.simulator: PoleDisplaySimulatorView | None = None
         """Set by the factory in simulate mode: the simulated display (``.lines``)."""
         self._status = DeviceStatus("connecting", ("Starting the customer display service",))
         self._wake = threading.Condition()
@@ -99,26 +105,47 @@ class PoleDisplayService:
     def status(self) -> DeviceStatus:
         return self._status
 
-    def details(self) -> dict[str, Any]:
+    def snapshot(self) -> PoleDisplaySnapshot:
         shown = self._shown
+        simulator = self.simulator
+        return PoleDisplaySnapshot(
+            name=self.name,
+            status=self.status(),
+            profile=self.commands.profile,
+            port=self.port,
+            serial_settings=str(self.settings),
+            rows=self.commands.rows,
+            width=self.commands.width,
+            code_table=self.layout.codec,
+            shown=tuple(shown.text) if shown is not None else None,
+            wanted=tuple(self._wanted.screen.text),
+            not_shown_characters="".join(dict.fromkeys(self._last_replaced)) or None,
+            simulated=simulator is not None,
+            display_shows=tuple(simulator.lines) if simulator is not None else None,
+            activity=self.activity.snapshot(),
+        )
+
+    def details(self) -> dict[str, Any]:
+        snapshot = self.snapshot()
+        activity = snapshot.activity
         details: dict[str, Any] = {
-            "profile": self.commands.profile,
-            "port": self.port,
-            "serial_settings": str(self.settings),
-            "size": f"{self.commands.rows}x{self.commands.width}",
-            "code_table": self.layout.codec,
-            "lines": list(shown.text) if shown is not None else None,
-            "wanted": list(self._wanted.screen.text),
-            "not_shown_characters": "".join(dict.fromkeys(self._last_replaced)) or None,
-            "last_ok": self.activity.last_ok,
-            "last_error": self.activity.last_error,
-            "last_error_message": self.activity.last_error_message,
-            "counters": dict(self.activity.counters),
-            "simulated": self.simulator is not None,
+            "profile": snapshot.profile,
+            "port": snapshot.port,
+            "serial_settings": snapshot.serial_settings,
+            "size": f"{snapshot.rows}x{snapshot.width}",
+            "code_table": snapshot.code_table,
+            "lines": list(snapshot.shown) if snapshot.shown is not None else None,
+            "wanted": list(snapshot.wanted),
+            "not_shown_characters": snapshot.not_shown_characters,
+            "last_ok": activity.last_ok,
+            "last_error": activity.last_error,
+            "last_error_message": activity.last_error_message,
+            "counters": dict(activity.counters),
+            "simulated": snapshot.simulated,
         }
-        if self.simulator is not None:
+        if snapshot.display_shows is not None:
             # what the simulated display made of the bytes (the demo page shows it)
-            details["display_shows"] = self.simulator.lines
+            details["display_shows"] = list(snapshot.display_shows)
         return details
 
     # ---- messages ------------------------------------------------------------------------------

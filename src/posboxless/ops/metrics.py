@@ -4,8 +4,8 @@ The metric list (names, labels, meaning) is in the README's "For IT partners" se
 rules and the dashboard shipped in ``posboxless/ops/monitoring/`` read only these names.
 
 Each ``Metrics`` owns its registry (several apps live in one test process). Device figures are
-read from the services' cached ``status()`` / ``details()`` / ``reading()`` at scrape time by a
-custom collector, so device services carry no metrics code; only request latency is pushed, by
+read from the services' typed ``snapshot()`` (cached state) at scrape time by a custom collector,
+so device services carry no metrics code; only request latency is pushed, by
 ``posboxless.web.metrics.MetricsMiddleware``.
 """
 
@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -31,7 +31,16 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from posboxless import __version__
-from posboxless.device import DeviceService
+from posboxless.device import (
+    DeviceService,
+    PrinterSnapshot,
+    ScaleSnapshot,
+    ScannerSnapshot,
+    TerminalSnapshot,
+)
+
+if TYPE_CHECKING:
+    from posboxless.printer.escpos.status import PrinterState
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,7 @@ CONTENT_TYPE = getattr(
 STATUSES = ("connected", "connecting", "disconnected", "error")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-# details()["counters"] names, per metric (the device packages' vocabulary).
+# Activity counter names, per metric (the device packages' vocabulary).
 PRINT_OUTCOMES = {
     "printed": ("printed",),
     "failed": ("failed", "interrupted"),
@@ -66,15 +75,26 @@ def problem_reason(
     status: str, messages: tuple[str, ...], details: Mapping[str, Any]
 ) -> str | None:
     """The ``reason`` of a device that is not working (None when it works), from its cached
-    status, its messages and, for printers, the decoded status bits."""
+    status, its messages and, for printers, the decoded status bits (``details()`` form)."""
+    state = details.get("printer_state")
+    flags = state if isinstance(state, Mapping) else {}
+    return _reason(
+        status,
+        messages,
+        paper_out=bool(flags.get("paper_out")),
+        cover_open=bool(flags.get("cover_open")),
+    )
+
+
+def _reason(
+    status: str, messages: tuple[str, ...], *, paper_out: bool = False, cover_open: bool = False
+) -> str | None:
     if status == "connected":
         return None
-    state = details.get("printer_state")
-    if isinstance(state, Mapping):
-        if state.get("paper_out"):
-            return "paper_out"
-        if state.get("cover_open"):
-            return "cover_open"
+    if paper_out:
+        return "paper_out"
+    if cover_open:
+        return "cover_open"
     text = " ".join(messages).lower()
     if "permission" in text or "denied" in text:
         return "permission"
@@ -87,23 +107,21 @@ def problem_reason(
     return "other"
 
 
+def _printer_reason(
+    status: str, messages: tuple[str, ...], state: PrinterState | None
+) -> str | None:
+    return _reason(
+        status,
+        messages,
+        paper_out=state is not None and state.paper_out,
+        cover_open=state is not None and state.cover_open,
+    )
+
+
 class DeviceSource(Protocol):
     """What the collector needs from ``posboxless.services.Services``."""
 
     def all(self) -> list[DeviceService]: ...
-
-
-def _counters(details: Mapping[str, Any]) -> dict[str, int]:
-    counters = details.get("counters")
-    if not isinstance(counters, Mapping):
-        return {}
-    return {str(k): int(v) for k, v in counters.items() if isinstance(v, (int, float))}
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 class DeviceCollector(Collector):
@@ -188,45 +206,44 @@ class DeviceCollector(Collector):
         now = time.time()
         for device in self.source.all():
             try:
-                status = device.status()
-                details = device.details()
+                snapshot = device.snapshot()
             except Exception:
                 # A broken device must not hide the others from monitoring.
                 log.exception("metrics: reading %s %s failed", device.kind, device.name)
                 errors += 1
                 continue
-            kind, name = device.kind, device.name
+            kind, name, status = device.kind, device.name, snapshot.status
             up.add_metric([kind, name], 1.0 if status.status == "connected" else 0.0)
             for s in STATUSES:
                 state.add_metric([kind, name, s], 1.0 if status.status == s else 0.0)
-            reason = problem_reason(status.status, tuple(status.messages), details)
+            if isinstance(snapshot, PrinterSnapshot):
+                reason = _printer_reason(status.status, status.messages, snapshot.printer_state)
+            else:
+                reason = _reason(status.status, status.messages)
             for r in REASONS:
                 problem.add_metric([kind, name, r], 1.0 if reason == r else 0.0)
-            counters = _counters(details)
-            for event, value in sorted(counters.items()):
-                events.add_metric([kind, name, event], value)
-            seen = _number(details.get("last_ok"))
-            if seen is not None:
-                last_ok.add_metric([kind, name], seen)
-            if kind == "printer":
+            activity = snapshot.activity
+            counters = dict(activity.counters)
+            for event, count in sorted(counters.items()):
+                events.add_metric([kind, name, event], count)
+            if activity.last_ok is not None:
+                last_ok.add_metric([kind, name], activity.last_ok)
+            if isinstance(snapshot, PrinterSnapshot):
                 for outcome, keys in PRINT_OUTCOMES.items():
                     jobs.add_metric([name, outcome], sum(counters.get(k, 0) for k in keys))
-                depth = _number(details.get("pending_jobs"))
-                if depth is not None:
-                    queue.add_metric([name], depth)
+                queue.add_metric([name], snapshot.pending_jobs)
                 reprints.add_metric([name], counters.get("reprints", 0))
                 kicks.add_metric([name], counters.get("printed_drawer", 0))
-                printed_at = _number(details.get("last_printed"))
-                if printed_at is not None:
-                    last_printed.add_metric([name], printed_at)
-                created = _number(details.get("oldest_pending_created"))
+                if snapshot.last_printed is not None:
+                    last_printed.add_metric([name], snapshot.last_printed)
+                created = snapshot.oldest_pending_created
                 oldest.add_metric([name], max(0.0, now - created) if created is not None else 0.0)
-            elif kind == "scale":
+            elif isinstance(snapshot, ScaleSnapshot):
                 readings.add_metric([name], sum(counters.get(k, 0) for k in READING_COUNTERS))
-                self._weight(device, weight)
-            elif kind == "scanner":
+                weight.add_metric([name, snapshot.reading.unit or "kg"], snapshot.reading.weight)
+            elif isinstance(snapshot, ScannerSnapshot):
                 scans.add_metric([name], sum(counters.get(k, 0) for k in SCAN_COUNTERS))
-            elif kind == "payment_terminal":
+            elif isinstance(snapshot, TerminalSnapshot):
                 for outcome in PAYMENT_OUTCOMES:
                     payments.add_metric([name, outcome], counters.get(outcome, 0))
         yield from (up, state, problem, events, jobs, queue, oldest, reprints, kicks, last_printed)
@@ -236,16 +253,6 @@ class DeviceCollector(Collector):
         )
         scrape.add_metric([], errors)
         yield scrape
-
-    @staticmethod
-    def _weight(device: DeviceService, family: GaugeMetricFamily) -> None:
-        reading_of = getattr(device, "reading", None)
-        if reading_of is None:
-            return
-        reading = reading_of()
-        value = _number(reading.get("weight")) if isinstance(reading, Mapping) else None
-        if value is not None:
-            family.add_metric([device.name, str(reading.get("unit") or "kg")], value)
 
 
 class ClientSource(Protocol):

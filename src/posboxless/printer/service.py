@@ -35,6 +35,7 @@ from posboxless.device import (
     JobReason,
     JobSource,
     JobState,
+    PrinterSimulatorControl,
     PrinterSnapshot,
 )
 from posboxless.printer.config import PrinterConfig
@@ -87,7 +88,7 @@ class EscPosPrinterService:
             status_queries=config.status_queries,
         )
         self._on_stop = on_stop
-        self.simulator: Any = None
+        self.simulator: PrinterSimulatorControl | None = None
         """The simulated printer behind this service in ``--simulate`` mode, else None."""
         self._queue: JobQueue | None = None
         self._worker: PrinterWorker | None = None
@@ -508,13 +509,16 @@ class EscPosPrinterService:
                 last_ok=cached.last_poll if cached else None,
                 counters=MappingProxyType({**(cached.counters if cached else {}), **self._counts}),
             ),
+            printer_state=cached.printer_state if cached else None,
+            last_printed=self._last_printed(),
+            oldest_pending_created=self._oldest_pending(),
         )
 
     def details(self) -> dict[str, Any]:
         worker = self._worker
         cached = worker.snapshot if worker is not None else None
-        state = cached.printer_state if cached is not None else None
         snapshot = self.snapshot()
+        state = snapshot.printer_state
         return {
             "name": self.name,
             "connection": snapshot.connection,
@@ -533,8 +537,8 @@ class EscPosPrinterService:
             "last_ok": snapshot.activity.last_ok,
             "counters": dict(snapshot.activity.counters),
             "started_at": self._started_at,
-            "last_printed": self._last_printed(),
-            "oldest_pending_created": self._oldest_pending(),
+            "last_printed": snapshot.last_printed,
+            "oldest_pending_created": snapshot.oldest_pending_created,
         }
 
     # -- helpers -------------------------------------------------------------------------------

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from posboxless.device import DeviceStatus, DeviceUnavailable
+from posboxless.device import (
+    DeviceStatus,
+    DeviceUnavailable,
+    ScaleReading,
+    ScaleSimulatorControl,
+    ScaleSnapshot,
+)
 from posboxless.scale.config import ScaleConfig
 from posboxless.scale.discovery import usb_id_text
 
@@ -19,6 +25,7 @@ MESSAGE = (
 
 class BrowserOwnedScale:
     kind = "scale"
+    simulator: ScaleSimulatorControl | None = None
 
     def __init__(self, config: ScaleConfig) -> None:
         self.name = config.name
@@ -36,16 +43,24 @@ class BrowserOwnedScale:
         # Not "connected": a POS that reads the scale through the proxy (8-19) must not try.
         return DeviceStatus("disconnected", (self.message,))
 
+    def snapshot(self) -> ScaleSnapshot:
+        return ScaleSnapshot(
+            name=self.name,
+            status=self.status(),
+            reading=ScaleReading(info=("read_by_browser",)),
+            owner="browser",
+            port=self.port,
+            usb=usb_id_text(self.usb) if self.usb else None,
+        )
+
     def details(self) -> dict[str, Any]:
-        return {
-            "owner": "browser",
-            "port": self.port,
-            "usb": usb_id_text(self.usb) if self.usb else None,
-        }
+        snapshot = self.snapshot()
+        return {"owner": snapshot.owner, "port": snapshot.port, "usb": snapshot.usb}
 
     def reading(self) -> dict[str, Any]:
         # Always an object: Odoo 8-16 read `.weight` without checking.
-        return {"weight": 0.0, "unit": "kg", "info": ["read_by_browser"]}
+        reading = self.snapshot().reading
+        return {"weight": reading.weight, "unit": reading.unit, "info": list(reading.info)}
 
     def _refuse(self) -> DeviceUnavailable:
         return DeviceUnavailable(self.message)

@@ -23,6 +23,9 @@ from posboxless.device import (
     DeviceStatus,
     DeviceUnavailable,
     InvalidInput,
+    ScaleReading,
+    ScaleSimulatorControl,
+    ScaleSnapshot,
 )
 from posboxless.scale import adam, toledo8217
 from posboxless.scale.discovery import PortLocator, ScaleNotFound
@@ -262,7 +265,7 @@ class SerialScaleService:
         self._transport_factory = transport_factory
         self._session = session_for(protocol, self.timing)
         self.activity = Activity()
-        self.simulator: Any = None
+        self.simulator: ScaleSimulatorControl | None = None
         """Set by the factory in simulate mode: the simulated scale (``set_weight(kg)``...)."""
         self.port: str | None = None
         self._status = DeviceStatus("connecting", ("Starting the scale service",))
@@ -290,43 +293,52 @@ class SerialScaleService:
             )
         return status
 
-    def reading(self) -> dict[str, Any]:
+    def _current_reading(self) -> ScaleReading:
         reading = self._reading
         if reading is None or self._status.status in ("disconnected", "connecting"):
             condition = "no_reading" if self._status.status == "connecting" else "disconnected"
-            return {"weight": 0.0, "unit": "kg", "info": [condition], "stable": False, "age": None}
+            return ScaleReading(info=(condition,))
         age = time.monotonic() - reading.at
         if age > self.timing.stale_after:
-            return {
-                "weight": 0.0,
-                "unit": "kg",
-                "info": ["stale"],
-                "stable": False,
-                "age": round(age, 3),
-            }
-        return {
-            "weight": reading.weight,
-            "unit": "kg",
-            "info": list(reading.flags) if reading.flags else "ok",
-            "stable": reading.stable,
-            "net": reading.net,
-            "age": round(age, 3),
-        }
+            return ScaleReading(info=("stale",), age=round(age, 3))
+        return ScaleReading(
+            reading.weight, "kg", reading.flags, reading.stable, net=reading.net, age=round(age, 3)
+        )
+
+    def reading(self) -> dict[str, Any]:
+        return self._current_reading().as_json()
+
+    def snapshot(self) -> ScaleSnapshot:
+        return ScaleSnapshot(
+            name=self.name,
+            status=self.status(),
+            reading=self._current_reading(),
+            protocol=self.protocol,
+            model=self._session.display_name,
+            port=self.port,
+            configured=self.locator.describe(),
+            serial_settings=str(self.settings),
+            poll_interval=self.timing.poll_interval,
+            simulated=self.simulator is not None,
+            activity=self.activity.snapshot(),
+        )
 
     def details(self) -> dict[str, Any]:
+        snapshot = self.snapshot()
+        activity = snapshot.activity
         return {
-            "protocol": self.protocol,
-            "scale": self._session.display_name,
-            "port": self.port,
-            "configured": self.locator.describe(),
-            "serial_settings": str(self.settings),
-            "poll_interval": self.timing.poll_interval,
-            "reading": self.reading(),
-            "last_ok": self.activity.last_ok,
-            "last_error": self.activity.last_error,
-            "last_error_message": self.activity.last_error_message,
-            "counters": dict(self.activity.counters),
-            "simulated": self.simulator is not None,
+            "protocol": snapshot.protocol,
+            "scale": snapshot.model,
+            "port": snapshot.port,
+            "configured": snapshot.configured,
+            "serial_settings": snapshot.serial_settings,
+            "poll_interval": snapshot.poll_interval,
+            "reading": snapshot.reading.as_json(),
+            "last_ok": activity.last_ok,
+            "last_error": activity.last_error,
+            "last_error_message": activity.last_error_message,
+            "counters": dict(activity.counters),
+            "simulated": snapshot.simulated,
         }
 
     # ---- commands (queued to the worker) -------------------------------------------------------

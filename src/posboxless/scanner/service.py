@@ -13,9 +13,16 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
-from posboxless.device import Activity, DeviceStatus, InvalidInput
+from posboxless.device import (
+    Activity,
+    DeviceStatus,
+    InvalidInput,
+    ScannerSnapshot,
+    ScannerSourceSnapshot,
+)
 from posboxless.scanner.discovery import Enumerator, HotplugWatcher, InputDeviceInfo
 from posboxless.scanner.evdev_source import permission_message
 from posboxless.scanner.hub import DEFAULT_POLL_LINGER, Barcode, BarcodeHub
@@ -29,6 +36,21 @@ NO_SCANNER = "No barcode scanner found"
 
 SourceBuilder = Callable[[InputDeviceInfo, Any], ScannerSource]
 """Builds the reader of a discovered device from its info and the matching ScannerConfig."""
+
+
+def _source_snapshot(facts: dict[str, Any]) -> ScannerSourceSnapshot:
+    """A reader's report, typed: the fields every reader has, and all of it as ``facts``."""
+    grab, grabbed, barcodes = facts.get("grab"), facts.get("grabbed"), facts.get("barcodes")
+    return ScannerSourceSnapshot(
+        type=str(facts.get("type", "")),
+        path=str(facts.get("path", "")),
+        status=facts.get("status", "disconnected"),
+        message=str(facts.get("message", "")),
+        barcodes=barcodes if isinstance(barcodes, int) else 0,
+        grab=grab if isinstance(grab, str) else None,
+        grabbed=grabbed if isinstance(grabbed, bool) else None,
+        facts=MappingProxyType(facts),
+    )
 
 
 class Injector:
@@ -165,19 +187,36 @@ class BarcodeScannerService:
             return DeviceStatus("connecting", tuple(problems))
         return DeviceStatus("disconnected", tuple(problems) or (NO_SCANNER,))
 
-    def details(self) -> dict[str, Any]:
+    def snapshot(self) -> ScannerSnapshot:
         with self._lock:
-            sources = [s.details() for s in self._sources.values()]
+            facts = [s.details() for s in self._sources.values()]
+            recent = len(self._recent)
+        return ScannerSnapshot(
+            name=self.name,
+            status=self.status(),
+            sources=tuple(_source_snapshot(f) for f in facts),
+            waiting_polls=self.hub.waiting,
+            queued_barcodes=self.hub.queued,
+            delivered=self.hub.delivered,
+            expired=self.hub.expired,
+            autodetect=self._watcher is not None,
+            pos_scanning=self.pos_scanning(),
+            recent_count=recent,
+            activity=self.activity.snapshot(),
+        )
+
+    def details(self) -> dict[str, Any]:
+        snapshot = self.snapshot()
         return {
-            "scanners": sources,
-            "waiting_polls": self.hub.waiting,
-            "queued_barcodes": self.hub.queued,
-            "delivered": self.hub.delivered,
-            "expired": self.hub.expired,
-            "autodetect": self._watcher is not None,
-            "pos_scanning": self.pos_scanning(),
-            "last_ok": self.activity.last_ok,
-            "counters": dict(self.activity.counters),
+            "scanners": [dict(s.facts) for s in snapshot.sources],
+            "waiting_polls": snapshot.waiting_polls,
+            "queued_barcodes": snapshot.queued_barcodes,
+            "delivered": snapshot.delivered,
+            "expired": snapshot.expired,
+            "autodetect": snapshot.autodetect,
+            "pos_scanning": snapshot.pos_scanning,
+            "last_ok": snapshot.activity.last_ok,
+            "counters": dict(snapshot.activity.counters),
         }
 
     # --- discovery (watcher thread) ----------------------------------------------------------

@@ -20,13 +20,22 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from posboxless.device import Activity, DeviceError, DeviceStatus, DeviceUnavailable, InvalidInput
+from posboxless.device import (
+    Activity,
+    DeviceError,
+    DeviceStatus,
+    DeviceUnavailable,
+    InvalidInput,
+    TerminalSimulatorControl,
+    TerminalSnapshot,
+)
 from posboxless.terminal import telium
 from posboxless.terminal.config import KNOWN_USB_IDS, TerminalConfig
 from posboxless.terminal.journal import MAY_HAVE_REACHED, PaymentJournal, Transaction
@@ -99,7 +108,7 @@ class TeliumTerminalService:
         self._transport_factory = transport_factory
         self.retry_max = retry_max
         self.activity = Activity()
-        self.simulator: Any = None
+        self.simulator: TerminalSimulatorControl | None = None
         """Set by the factory in simulate mode: the simulated terminal (``script(...)``)."""
         self.port: str | None = None
         self._status = DeviceStatus("connecting", ("Starting the payment terminal service",))
@@ -127,20 +136,38 @@ class TeliumTerminalService:
     def in_transaction(self) -> bool:
         return self._busy is not None
 
+    def snapshot(self) -> TerminalSnapshot:
+        simulator = self.simulator
+        return TerminalSnapshot(
+            name=self.name,
+            status=self.status(),
+            protocol="Telium (Concert)",
+            port=self.port,
+            configured=self._configured(),
+            serial_settings=str(self.config.serial_settings),
+            busy_with=self._busy,
+            transactions=tuple(MappingProxyType(public_view(t)) for t in self._recent[:15]),
+            simulated=simulator is not None,
+            next_outcome=simulator.next_outcome if simulator is not None else None,
+            activity=self.activity.snapshot(),
+        )
+
     def details(self) -> dict[str, Any]:
+        snapshot = self.snapshot()
+        activity = snapshot.activity
         return {
-            "protocol": "Telium (Concert)",
-            "port": self.port,
-            "configured": self._configured(),
-            "serial_settings": str(self.config.serial_settings),
-            "in_transaction": self._busy,
-            "transactions": [public_view(t) for t in self._recent[:15]],
-            "last_ok": self.activity.last_ok,
-            "last_error": self.activity.last_error,
-            "last_error_message": self.activity.last_error_message,
-            "counters": dict(self.activity.counters),
-            "simulated": self.simulator is not None,
-            "next_outcome": self.simulator.next_outcome if self.simulator is not None else None,
+            "protocol": snapshot.protocol,
+            "port": snapshot.port,
+            "configured": snapshot.configured,
+            "serial_settings": snapshot.serial_settings,
+            "in_transaction": snapshot.busy_with,
+            "transactions": [dict(t) for t in snapshot.transactions],
+            "last_ok": activity.last_ok,
+            "last_error": activity.last_error,
+            "last_error_message": activity.last_error_message,
+            "counters": dict(activity.counters),
+            "simulated": snapshot.simulated,
+            "next_outcome": snapshot.next_outcome,
         }
 
     def _configured(self) -> str:
@@ -712,21 +739,17 @@ def public_view(tx: Transaction) -> dict[str, Any]:
     }
 
 
-def unknown_payments(devices: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Banners for the diagnostics page: each payment whose outcome is unknown, with what to do
-    (``devices``: the page's device entries, with their ``details``)."""
+def unknown_payments(terminals: Iterable[TerminalSnapshot]) -> list[tuple[str, str]]:
+    """Banners for the diagnostics page: each payment whose outcome is unknown, with what to do."""
     banners = []
-    for device in devices:
-        if device.get("kind") != TeliumTerminalService.kind:
-            continue
-        for tx in (device.get("details") or {}).get("transactions", []):
-            if tx.get("outcome") == "unknown":
-                banners.append(
-                    (
-                        f"Payment of {tx['amount']} on terminal '{device['name']}' "
-                        f"(order {tx.get('order_id') or '?'}): {tx['details']}",
-                        "Read the terminal's ticket or its last transactions, then press "
-                        "'Ticket says paid' or 'Not paid' below; the POS takes that answer.",
-                    )
+    for terminal in terminals:
+        for tx in terminal.unknown_payments:
+            banners.append(
+                (
+                    f"Payment of {tx['amount']} on terminal '{terminal.name}' "
+                    f"(order {tx.get('order_id') or '?'}): {tx['details']}",
+                    "Read the terminal's ticket or its last transactions, then press "
+                    "'Ticket says paid' or 'Not paid' below; the POS takes that answer.",
                 )
+            )
     return banners

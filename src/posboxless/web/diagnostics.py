@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from posboxless import __version__, logs
-from posboxless.device import PrinterService
+from posboxless.device import KeepsJournal, PrinterService, TerminalSnapshot
 from posboxless.epos.addresses import epos_address
 from posboxless.ops.checks import Probe, check_tls
 from posboxless.terminal.service import unknown_payments
@@ -98,11 +98,10 @@ def may_act(request: Request, state: AppState) -> tuple[bool, str]:
 
 
 def _journal(printer: PrinterService) -> list[dict[str, Any]] | str:
-    journal = getattr(printer, "journal", None)
-    if journal is None:
+    if not isinstance(printer, KeepsJournal):
         return "This printer keeps no journal."
     try:
-        rows: list[dict[str, Any]] = journal(JOURNAL_ROWS)
+        rows = printer.journal(JOURNAL_ROWS)
     except Exception as exc:  # a stopped printer: say so on the page
         return str(exc)
     return rows
@@ -241,7 +240,13 @@ def alerts(
 ) -> list[dict[str, str]]:
     """The banners at the top of the page: what does not work, with the fix in plain words."""
     found = _device_alerts(state, devices) + _job_alerts(state, devices, printers)
-    found += [_alert("bad", title, fix) for title, fix in unknown_payments(devices)]
+    terminals: list[TerminalSnapshot] = []
+    for terminal in state.services.terminals.all():
+        try:
+            terminals.append(terminal.snapshot())
+        except Exception:  # a broken terminal must not take the page down
+            log.exception("snapshot of payment terminal %s failed", terminal.name)
+    found += [_alert("bad", title, fix) for title, fix in unknown_payments(terminals)]
     found += _certificate_alerts(state)
     for warning in state.warnings():
         found.append(_alert("warn", warning))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -188,11 +187,9 @@ def condition_from(state: PrinterState | None, *, answering: bool = True) -> Pri
 
 
 def condition_of(printer: PrinterService | None) -> PrinterCondition:
-    """The condition from a printer's cached details (no job to ask about)."""
+    """The condition from a printer's cached snapshot (no job to ask about)."""
     if printer is None:
         return PrinterCondition()
-    details: dict[str, Any] = printer.details()
-    raw = details.get("printer_state")
-    state = PrinterState(**raw) if isinstance(raw, dict) else None
-    answering = printer.status().status not in ("disconnected", "connecting")
-    return condition_from(state, answering=answering)
+    snapshot = printer.snapshot()
+    answering = snapshot.status.status not in ("disconnected", "connecting")
+    return condition_from(snapshot.printer_state, answering=answering)

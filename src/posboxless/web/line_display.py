@@ -202,14 +202,14 @@ def page_card(services: _HasDisplay) -> str:
     if display is None:
         return ""
     e = html.escape
-    details = display.details()
-    lines = details.get("display_shows") or details.get("lines") or [""] * display.commands.rows
-    status = display.status().status
+    snapshot = display.snapshot()
+    lines = snapshot.display_shows or snapshot.shown or ("",) * snapshot.rows
+    status = snapshot.status.status
     rows = "".join(f"<div class='pole-row'>{e(line)}</div>" for line in lines)
     return (
         f"<style>{_CARD_STYLE}</style><h2>Customer display</h2>"
         f"<div id='pole-display' class='card'><div class='pole-screen'>{rows}</div>"
-        f"<div class='sub'>{e(display.commands.profile)} · {e(display.port)} · "
+        f"<div class='sub'>{e(snapshot.profile)} · {e(snapshot.port or '')} · "
         f"<span class='pole-status {e(status)}'>{e(status)}</span></div></div>"
         f"<script>{_script()}</script>"
     )

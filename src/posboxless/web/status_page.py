@@ -9,7 +9,6 @@ JSON to ``/api/<action>``, guarded by ``posboxless.web.diagnostics.may_act``.
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,7 +21,15 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from posboxless import __version__
-from posboxless.device import DeviceError, DeviceUnavailable, InvalidInput, PrinterService
+from posboxless.device import (
+    DeviceError,
+    DeviceUnavailable,
+    InjectsBarcodes,
+    InvalidInput,
+    PrinterService,
+    PrintsTestPage,
+    Reprints,
+)
 from posboxless.web import line_display
 from posboxless.web.body import read_body
 from posboxless.web.diagnostics import last_receipt_image, may_act, snapshot
@@ -177,25 +184,20 @@ def _printer(state: AppState, params: dict[str, Any]) -> PrinterService:
 
 async def _test_print(state: AppState, params: dict[str, Any]) -> str:
     printer = _printer(state, params)
-    test_print = getattr(printer, "test_print", None)
-    if test_print is None:
+    if not isinstance(printer, PrintsTestPage):
         raise DeviceUnavailable(f"Printer '{printer.name}' cannot print a test page")
-    if "notes" in inspect.signature(test_print).parameters:
-        job = await test_print(notes=proxy_state_lines(state))
-    else:
-        job = await test_print()
+    job = await printer.test_print(notes=proxy_state_lines(state))
     return f"Test page queued on '{printer.name}' (job {job})"
 
 
 async def _reprint(state: AppState, params: dict[str, Any]) -> str:
     printer = _printer(state, params)
-    reprint = getattr(printer, "reprint", None)
-    if reprint is None:
+    if not isinstance(printer, Reprints):
         raise DeviceUnavailable(f"Printer '{printer.name}' cannot reprint")
     job_id = params.get("job_id")
     if isinstance(job_id, bool) or not isinstance(job_id, (int, str)):
         raise InvalidInput("Say which job to reprint (job_id)")
-    job = await reprint(job_id)
+    job = await printer.reprint(job_id)
     if str(job) == str(job_id):  # one line per physical copy: a waiting job is not queued twice
         return f"Job {job_id} has not printed yet on '{printer.name}'; it will print once"
     return f"Job {job_id} queued again on '{printer.name}' (job {job})"
@@ -212,18 +214,18 @@ async def _drawer_test(state: AppState, params: dict[str, Any]) -> str:
 
 async def _inject_barcode(state: AppState, params: dict[str, Any]) -> str:
     scanner = state.services.scanner
-    inject = getattr(scanner, "inject", None)
-    if inject is None:
+    if not isinstance(scanner, InjectsBarcodes):
         raise DeviceUnavailable("No scanner accepts typed barcodes")
     code = params.get("code")
     if not isinstance(code, str):
         raise InvalidInput("Type a barcode (code)")
-    inject(code)
+    scanner.inject(code)
     return f"Barcode {code} sent as if scanned"
 
 
 async def _simulate_weight(state: AppState, params: dict[str, Any]) -> str:
-    simulator = getattr(state.services.scale, "simulator", None)
+    scale = state.services.scale
+    simulator = scale.simulator if scale is not None else None
     if simulator is None:
         raise DeviceUnavailable("The scale is a real one: its weight cannot be set from here")
     weight = params.get("weight")
@@ -240,7 +242,7 @@ SIMULATED_PRINTER_STATES = ("ready", "unplugged", "paper_out", "cover_open")
 async def _simulate_printer(state: AppState, params: dict[str, Any]) -> str:
     """Demo and end-to-end tests: pull the simulated printer's cable, empty its paper..."""
     printer = _printer(state, params)
-    simulator = getattr(printer, "simulator", None)
+    simulator = printer.simulator
     if simulator is None:
         raise DeviceUnavailable(f"The printer '{printer.name}' is a real one")
     wanted = params.get("state")
