@@ -20,8 +20,8 @@ from posboxless.device import (
     ScaleSnapshot,
     ScannerSnapshot,
 )
-from posboxless.printer.escpos.status import PrinterState
 from posboxless.ops.metrics import Metrics
+from posboxless.printer.escpos.status import PrinterState
 from posboxless.web.metrics import MetricsMiddleware, route_label
 
 
