@@ -25,6 +25,7 @@ from posboxless.device import (
     ScannerService,
 )
 from posboxless.display.service import DisplayService
+from posboxless.linedisplay.printer_port import PrinterPortDisplay
 from posboxless.linedisplay.service import PoleDisplayService
 from posboxless.printer.config import PrinterConfig
 from posboxless.printer.service import EscPosPrinterService
@@ -103,6 +104,7 @@ REAL_SERVICES = [
     BarcodeScannerService,
     TeliumTerminalService,
     PoleDisplayService,
+    PrinterPortDisplay,
     DisplayService,
 ]
 CAPABILITIES = [PrintsTestPage, Reprints, KeepsJournal, InjectsBarcodes]

@@ -350,6 +350,10 @@ class PoleDisplaySnapshot:
     simulated: bool = False
     display_shows: tuple[str, ...] | None = None
     """Simulated displays: what the display made of the bytes."""
+    printer: str | None = None
+    """A display on a printer's display port: that printer (its link and status below)."""
+    printer_connection: str | None = None
+    printer_status: DeviceStatus | None = None
     activity: ActivitySnapshot = field(default_factory=ActivitySnapshot)
 
 

@@ -9,9 +9,16 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from posboxless.config import parse_config
+from posboxless.device import ServiceContext
 from posboxless.display.service import DisplayService
+from posboxless.linedisplay.factory import create_customer_display
+from posboxless.linedisplay.printer_port import PrinterPortDisplay
 from posboxless.linedisplay.simulator import PoleDisplaySimulator
 from posboxless.ops.metrics import Metrics
+from posboxless.printer.service import EscPosPrinterService
+from posboxless.printer.simulator import TcpPrinterSimulator
+from posboxless.printer.worker import WorkerSettings
 from posboxless.scale.discovery import PortLocator
 from posboxless.scale.service import ScaleTiming, SerialScaleService
 from posboxless.scale.simulator import Toledo8217Simulator
@@ -25,6 +32,7 @@ from posboxless.terminal.registry import Terminals
 from posboxless.terminal.service import PaymentOrder, TeliumTerminalService
 from posboxless.terminal.simulator import TeliumSimulator
 from posboxless.transports.serial_port import SerialSettings
+from posboxless.transports.tcp import TcpTransport
 from tests.helpers import until
 from tests.linedisplay.conftest import make_service as make_pole_display
 from tests.ops.test_metrics import samples
@@ -149,6 +157,41 @@ async def test_a_real_pole_display() -> None:
     events = "posboxless_device_events_total"
     assert device(figures, events, "customer_display", "pole-display", event="messages") == 1
     assert device(figures, events, "customer_display", "pole-display", event="shown") >= 1
+
+
+async def test_a_real_pole_display_on_a_printer_s_display_port(tmp_path: Path) -> None:
+    sim = TcpPrinterSimulator().start()
+    config = parse_config(
+        {
+            "server": {"data_dir": str(tmp_path)},
+            "printer": [{"name": "receipt", "host": f"127.0.0.1:{sim.port}"}],
+            "customer_display": {"printer": "receipt"},
+        }
+    )
+    assert config.customer_display is not None
+    fast = WorkerSettings(status_interval=0.05, status_timeout=0.5, retry_min=0.02, retry_max=0.1)
+    printer = EscPosPrinterService(
+        config.printers[0], TcpTransport(sim.host, sim.port), tmp_path, settings=fast
+    )
+    ctx = ServiceContext(data_dir=tmp_path, simulate=False)
+    display = create_customer_display(config.customer_display, ctx, {"receipt": printer})
+    assert isinstance(display, PrinterPortDisplay)
+    metrics = Metrics(Services(printers={"receipt": printer}, customer_display=display))
+    await printer.start()
+    await display.start()
+    try:
+        await until(lambda: display.status().status == "connected")
+        display.show(["Total", "12.50"])
+        await until(lambda: display.snapshot().shown == ("Total".ljust(20), "12.50".ljust(20)))
+        figures = samples(metrics)
+    finally:
+        await display.stop()
+        await printer.stop()
+        sim.stop()
+    assert_working(figures, "customer_display", "pole-display")
+    events = "posboxless_device_events_total"
+    assert device(figures, events, "customer_display", "pole-display", event="messages") == 1
+    assert device(figures, events, "customer_display", "pole-display", event="collapsed") >= 0
 
 
 async def test_the_customer_screen() -> None:

@@ -15,6 +15,7 @@ from posboxless.linedisplay.printer_port import PrinterPortDisplay
 from posboxless.linedisplay.screens import PoleDisplay
 from posboxless.linedisplay.service import DisplayTiming, PoleDisplayService
 from posboxless.linedisplay.simulator import PoleDisplaySimulator
+from posboxless.printer.simulator import SimulatedPrinter
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,9 @@ def _through_printer(
         welcome=centred(config.welcome, commands.width),
         welcome_after=config.welcome_after,
     )
-    simulator = getattr(getattr(printer, "simulator", None), "printer", None)
-    if simulator is not None:
+    control = printer.simulator if isinstance(printer, PrinterService) else None
+    simulator = control.printer if control is not None else None
+    if isinstance(simulator, SimulatedPrinter):
         # what the simulated printer passes on goes to a display of the configured model
         simulator.display = DisplayEmulator(commands.profile, commands.width, commands.rows)
         service.simulator = simulator

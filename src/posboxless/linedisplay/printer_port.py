@@ -17,14 +17,29 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, Protocol
 
-from posboxless.device import Activity, DeviceStatus, PrinterDisplayPort, StatusName
+from posboxless.device import (
+    Activity,
+    DeviceStatus,
+    PoleDisplaySnapshot,
+    PrinterDisplayPort,
+    StatusName,
+)
 from posboxless.linedisplay.commands import CommandSet
 from posboxless.linedisplay.screens import screen_for
 from posboxless.linedisplay.text import Layout, Screen
 
 log = logging.getLogger(__name__)
+
+
+class PrinterDisplaySimulatorView(Protocol):
+    @property
+    def display_lines(self) -> list[str]:
+        """What the display on the simulated printer's display port shows."""
+        ...
 
 
 class PrinterPortDisplay:
@@ -50,7 +65,7 @@ class PrinterPortDisplay:
         )
         self.welcome = self.layout.screen(list(welcome))
         self.activity = Activity()
-        self.simulator: Any = None
+        self.simulator: PrinterDisplaySimulatorView | None = None
         """Set in simulate mode: the simulated printer (``.display_lines``)."""
         self._wanted: Screen = self.welcome
         self._number = 0
@@ -95,28 +110,54 @@ class PrinterPortDisplay:
             ),
         )
 
-    def details(self) -> dict[str, Any]:
+    def snapshot(self) -> PoleDisplaySnapshot:
         state = self.printer.display_port()
         shown = self._shown_screen(state.written)
+        simulator = self.simulator
+        activity = self.activity.snapshot()
+        counters = {**activity.counters, "collapsed": state.collapsed}
+        return PoleDisplaySnapshot(
+            name=self.name,
+            status=self.status(),
+            profile=self.commands.profile,
+            port=self.port,
+            rows=self.commands.rows,
+            width=self.commands.width,
+            code_table=self.layout.codec,
+            shown=tuple(shown.text) if shown is not None else None,
+            wanted=tuple(self._wanted.text),
+            not_shown_characters="".join(dict.fromkeys(self._last_replaced)) or None,
+            simulated=simulator is not None,
+            display_shows=tuple(simulator.display_lines) if simulator is not None else None,
+            printer=state.printer,
+            printer_connection=state.connection,
+            printer_status=state.printer_status,
+            activity=replace(activity, counters=MappingProxyType(counters)),
+        )
+
+    def details(self) -> dict[str, Any]:
+        snapshot = self.snapshot()
+        activity = snapshot.activity
+        printer_status = snapshot.printer_status
         details: dict[str, Any] = {
-            "profile": self.commands.profile,
-            "port": self.port,
-            "printer": state.printer,
-            "printer_connection": state.connection,
-            "printer_status": state.printer_status.as_json(),
-            "size": f"{self.commands.rows}x{self.commands.width}",
-            "code_table": self.layout.codec,
-            "lines": list(shown.text) if shown is not None else None,
-            "wanted": list(self._wanted.text),
-            "not_shown_characters": "".join(dict.fromkeys(self._last_replaced)) or None,
-            "last_ok": self.activity.last_ok,
-            "last_error": self.activity.last_error,
-            "last_error_message": self.activity.last_error_message,
-            "counters": {**self.activity.counters, "collapsed": state.collapsed},
-            "simulated": self.simulator is not None,
+            "profile": snapshot.profile,
+            "port": snapshot.port,
+            "printer": snapshot.printer,
+            "printer_connection": snapshot.printer_connection,
+            "printer_status": printer_status.as_json() if printer_status is not None else None,
+            "size": f"{snapshot.rows}x{snapshot.width}",
+            "code_table": snapshot.code_table,
+            "lines": list(snapshot.shown) if snapshot.shown is not None else None,
+            "wanted": list(snapshot.wanted),
+            "not_shown_characters": snapshot.not_shown_characters,
+            "last_ok": activity.last_ok,
+            "last_error": activity.last_error,
+            "last_error_message": activity.last_error_message,
+            "counters": dict(activity.counters),
+            "simulated": snapshot.simulated,
         }
-        if self.simulator is not None:
-            details["display_shows"] = self.simulator.display_lines
+        if snapshot.display_shows is not None:
+            details["display_shows"] = list(snapshot.display_shows)
         return details
 
     def _shown_screen(self, written: int) -> Screen | None:

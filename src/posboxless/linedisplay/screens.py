@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from posboxless.device import DeviceStatus
+from posboxless.device import DeviceStatus, PoleDisplaySnapshot
 from posboxless.linedisplay.commands import CommandSet
 from posboxless.linedisplay.text import Layout, Screen
 
@@ -31,7 +31,13 @@ class PoleDisplay(Protocol):
 
     def status(self) -> DeviceStatus: ...
 
-    def details(self) -> dict[str, Any]: ...
+    def snapshot(self) -> PoleDisplaySnapshot:
+        """Cached state, typed and frozen; never blocks."""
+        ...
+
+    def details(self) -> dict[str, Any]:
+        """The JSON form of ``snapshot()`` (page, support bundle)."""
+        ...
 
     def show(self, lines: list[str]) -> Screen:
         """Make ``lines`` the next screen (the newest wins); never blocks."""
