@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import posboxless
+from posboxless import kinds
 
 ROOT = Path(posboxless.__file__).parent
 
@@ -31,10 +32,32 @@ PROTOCOL_CORES = (
     "posboxless.epos.addresses",
 )
 TRANSPORTS = ("posboxless.transports",)
-WEB = ("posboxless.web", "posboxless.app", "posboxless.cli", "posboxless.__main__")
-OPS = ("posboxless.ops",)
-ABOVE_DEVICES = (*WEB, *OPS)
-"""Device packages, ``device``, ``config``, ``settings`` and ``services`` never import these."""
+WEB_PART, OPS_PART = "hw_proxy", "checks"
+"""A device kind's package holds its web part (``<kind>/hw_proxy.py``: its ``/hw_proxy`` calls,
+``status_json`` entries, page section) and its operations part (``<kind>/checks.py``: doctor
+checks, metrics), found by these names (``posboxless/kind.py``)."""
+
+
+def _kind_parts(part: str) -> tuple[str, ...]:
+    return tuple(
+        f"{kind.package}.{part}"
+        for kind in kinds.installed()
+        if f"{kind.package}.{part}" in modules()
+    )
+
+
+def _web() -> tuple[str, ...]:
+    top = ("posboxless.web", "posboxless.app", "posboxless.cli", "posboxless.__main__")
+    return (*top, *_kind_parts(WEB_PART))
+
+
+def _ops() -> tuple[str, ...]:
+    return ("posboxless.ops", *_kind_parts(OPS_PART))
+
+
+def _above_devices() -> tuple[str, ...]:
+    """Device packages, ``device``, ``config``, ``settings`` and ``services`` never import these."""
+    return (*_web(), *_ops())
 
 
 def _within(module: str, prefixes: tuple[str, ...]) -> bool:
@@ -77,6 +100,10 @@ def imports() -> dict[str, frozenset[tuple[str, int]]]:
                 continue
             found |= {(t, node.lineno) for t in targets if t in known and t != name}
         graph[name] = frozenset(found)
+    # The kinds' parts are imported by name (importlib) where they are looked up: edges too.
+    for finder, part in (("posboxless.web.kinds", WEB_PART), ("posboxless.ops.kinds", OPS_PART)):
+        if finder in graph:
+            graph[finder] = graph[finder] | {(m, 0) for m in _kind_parts(part)}
     return graph
 
 
@@ -148,16 +175,32 @@ def test_transports_import_only_transports() -> None:
 
 
 def test_device_layers_never_import_web_or_ops() -> None:
-    below = tuple(m for m in modules() if m != "posboxless" and not _within(m, ABOVE_DEVICES))
-    assert [v for v in _violations(below, ()) if _within(v.split()[2], ABOVE_DEVICES)] == []
+    above = _above_devices()
+    upward = [
+        f"{module} imports {target} (line {line})"
+        for module, edges in imports().items()
+        if module != "posboxless" and not _within(module, above)
+        for target, line in edges
+        if _within(target, above)
+    ]
+    assert upward == []
 
 
 def test_ops_never_imports_the_web_layer() -> None:
-    assert [v for v in _violations(OPS, ()) if _within(v.split()[2], WEB)] == []
+    assert [v for v in _violations(_ops(), ()) if _within(v.split()[2], _web())] == []
+
+
+def test_kind_parts_are_in_their_layers() -> None:
+    """The printer's web part is web code and the device layer never reaches it, nor a kind's
+    checks; the registry and the finders are where the test above expects them."""
+    assert "posboxless.printer.hw_proxy" in _web()
+    for module in ("posboxless.kinds", "posboxless.kind", "posboxless.services"):
+        assert not _within(module, _above_devices())
+    assert ("posboxless.printer.hw_proxy", 0) in imports()["posboxless.web.kinds"]
 
 
 def test_web_pages_never_import_the_app_or_cli() -> None:
-    web = ("posboxless.web",)
+    web = ("posboxless.web", *_kind_parts(WEB_PART))
     top = ("posboxless.app", "posboxless.cli", "posboxless.__main__")
     assert [v for v in _violations(web, ()) if _within(v.split()[2], top)] == []
 

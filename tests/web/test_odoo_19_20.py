@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from posboxless.display.hw_proxy import NO_ORDER_MESSAGE
 from posboxless.services import Services
-from posboxless.web.hw_proxy import NO_ORDER_MESSAGE
 
 from .test_odoo_versions import ORIGIN, OdooClient, assert_connected
 

@@ -228,7 +228,7 @@ async def test_preflight_status_is_2xx_on_every_route(client: httpx.AsyncClient)
 async def test_scanner_without_scanner_holds_instead_of_failing_fast(
     make_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from posboxless.web import hw_proxy
+    from posboxless.scanner import hw_proxy
 
     monkeypatch.setattr(hw_proxy, "SCANNER_HOLD_SECONDS", 0.05)
     async with make_client(services_=Services()) as http:

@@ -31,7 +31,7 @@ def api_with(scanner: Any) -> HwProxyApi:
 async def test_client_leaving_cancels_its_wait() -> None:
     scanner = FakeScanner()
     api = api_with(scanner)
-    result = await api.scanner(Call({}, "127.0.0.1", None, LeavingRequest(1)))  # type: ignore[arg-type]
+    result = await api.handlers["scanner"](Call({}, "127.0.0.1", None, LeavingRequest(1)))  # type: ignore[arg-type]
     assert result == ""
     assert scanner.cancelled == 1
     scanner.queue.put_nowait("3017620422003")  # a later barcode is still there for the next poll
@@ -46,6 +46,6 @@ async def test_barcode_arriving_as_the_client_leaves_is_given_back() -> None:
 
     scanner = SameInstantScanner()
     api = api_with(scanner)
-    result = await api.scanner(Call({}, "127.0.0.1", None, LeavingRequest(1)))  # type: ignore[arg-type]
+    result = await api.handlers["scanner"](Call({}, "127.0.0.1", None, LeavingRequest(1)))  # type: ignore[arg-type]
     assert result == ""
     assert scanner.given_back == ["5449000000996"]

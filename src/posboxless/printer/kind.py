@@ -1,0 +1,7 @@
+"""The printer as a device kind (registered in ``posboxless/kinds.py``)."""
+
+from __future__ import annotations
+
+from posboxless.kind import DeviceKind
+
+KIND = DeviceKind(key="printer", package="posboxless.printer")
