@@ -15,6 +15,7 @@ import pytest
 
 from posboxless.device import (
     DeviceService,
+    HasPrinterProfile,
     InjectsBarcodes,
     KeepsJournal,
     PrinterService,
@@ -182,7 +183,7 @@ def test_the_real_services_offer_the_page_s_capabilities(tmp_path: Path) -> None
     silently turn a page button into "cannot")."""
     services = _real_instances(tmp_path)
     printer, scanner = services[EscPosPrinterService], services[BarcodeScannerService]
-    for capability in (PrintsTestPage, Reprints, KeepsJournal, PrintsAddresses):
+    for capability in (PrintsTestPage, Reprints, KeepsJournal, PrintsAddresses, HasPrinterProfile):
         assert isinstance(printer, capability), capability.__name__
     assert isinstance(scanner, InjectsBarcodes)
     assert not isinstance(FakeScanner(), InjectsBarcodes)

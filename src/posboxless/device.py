@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from posboxless.printer.escpos.status import PrinterState
+    from posboxless.printer.profiles import PrinterProfile
 
 StatusName = Literal["connected", "connecting", "disconnected", "error"]
 
@@ -466,6 +467,15 @@ class KeepsJournal(Protocol):
 class PrintsAddresses(Protocol):
     addresses: tuple[str, ...]
     """Where the POS reaches this proxy, printed on the start-up ticket (set by the wiring)."""
+
+
+@runtime_checkable
+class HasPrinterProfile(Protocol):
+    @property
+    def profile(self) -> PrinterProfile:
+        """The printer model's paper width, code tables and commands: front-ends that render
+        themselves (ePOS) render for it."""
+        ...
 
 
 @runtime_checkable

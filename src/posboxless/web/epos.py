@@ -24,7 +24,14 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from posboxless.device import DeviceError, InvalidInput, JobKind, JobOutcome, PrinterService
+from posboxless.device import (
+    DeviceError,
+    HasPrinterProfile,
+    InvalidInput,
+    JobKind,
+    JobOutcome,
+    PrinterService,
+)
 from posboxless.epos.protocol import (
     DEVICE_ID,
     MAX_BODY_BYTES,
@@ -40,7 +47,7 @@ from posboxless.epos.protocol import (
     response_xml,
 )
 from posboxless.printer.escpos.status import PrinterState
-from posboxless.printer.profiles import PrinterProfile, get_profile
+from posboxless.printer.profiles import get_profile
 from posboxless.services import Services
 from posboxless.web.body import BodyTooLarge, read_body
 from posboxless.web.origin import Refusal, host_name
@@ -120,7 +127,7 @@ class EposApi:
             raise EposTooLarge(str(exc)) from None
 
     async def _print(self, printer: PrinterService, body: bytes, request: Request) -> EposAnswer:
-        profile: PrinterProfile = getattr(printer, "profile", _FALLBACK_PROFILE)
+        profile = printer.profile if isinstance(printer, HasPrinterProfile) else _FALLBACK_PROFILE
         # Parsing and dithering a receipt take milliseconds of CPU: off the event loop.
         parsed = await asyncio.to_thread(parse_request, body, max_bytes=self.max_body_bytes)
         if not parsed.prints:
