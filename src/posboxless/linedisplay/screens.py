@@ -21,8 +21,12 @@ class PoleDisplay(Protocol):
     name: str
     commands: CommandSet
     layout: Layout
-    simulator: Any
-    """The simulated device in simulate mode (its ``lines`` / ``display_lines``), else None."""
+
+    @property
+    def simulator(self) -> object | None:
+        """The simulated device in simulate mode (its ``lines`` / ``display_lines``), else None;
+        readers use ``snapshot().display_shows``."""
+        ...
 
     @property
     def port(self) -> str:
