@@ -98,6 +98,9 @@ async def test_a_real_scanner() -> None:
         pty.scan("5449000000996")
         await until(lambda: scanner.snapshot().activity.counters.get("barcodes", 0) == 2)
         figures = samples(metrics)
+        (source,) = scanner.snapshot().sources
+        assert (source.type, source.path, source.status) == ("serial", pty.path, "connected")
+        assert source.barcodes == 2 and source.facts["barcodes"] == 2
     finally:
         await scanner.stop()
         pty.close()

@@ -23,8 +23,10 @@ import logging
 import select
 import time
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
+from posboxless.device import ScannerSourceSnapshot
 from posboxless.scanner.keyboard import BarcodeDecoder, KeyInput
 from posboxless.scanner.source import OnBarcode, ReaderThread
 
@@ -104,6 +106,19 @@ class EvdevScanner(ReaderThread):
     @property
     def finished(self) -> bool:
         return self._finished
+
+    def snapshot(self) -> ScannerSourceSnapshot:
+        facts = self.details()
+        return ScannerSourceSnapshot(
+            type="evdev",
+            path=self.path,
+            status=facts["status"],
+            message=facts["message"],
+            barcodes=self.decoder.stats.barcodes,
+            grab=self.grab,
+            grabbed=self.grabbed,
+            facts=MappingProxyType(facts),
+        )
 
     def details(self) -> dict[str, Any]:
         stats = self.decoder.stats

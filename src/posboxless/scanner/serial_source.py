@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
-from posboxless.device import StatusName
+from posboxless.device import ScannerSourceSnapshot, StatusName
 from posboxless.scanner.serial_lines import LineSplitter
 from posboxless.scanner.source import OnBarcode, ReaderThread
 from posboxless.transports.base import TransportError
@@ -50,6 +51,17 @@ class SerialScanner(ReaderThread):
     @property
     def finished(self) -> bool:
         return False
+
+    def snapshot(self) -> ScannerSourceSnapshot:
+        facts = self.details()
+        return ScannerSourceSnapshot(
+            type="serial",
+            path=self.path,
+            status=facts["status"],
+            message=facts["message"],
+            barcodes=self.barcodes,
+            facts=MappingProxyType(facts),
+        )
 
     def details(self) -> dict[str, Any]:
         return {

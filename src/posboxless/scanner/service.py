@@ -13,7 +13,6 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Any
 
 from posboxless.device import (
@@ -21,7 +20,6 @@ from posboxless.device import (
     DeviceStatus,
     InvalidInput,
     ScannerSnapshot,
-    ScannerSourceSnapshot,
 )
 from posboxless.scanner.discovery import Enumerator, HotplugWatcher, InputDeviceInfo
 from posboxless.scanner.evdev_source import permission_message
@@ -36,21 +34,6 @@ NO_SCANNER = "No barcode scanner found"
 
 SourceBuilder = Callable[[InputDeviceInfo, Any], ScannerSource]
 """Builds the reader of a discovered device from its info and the matching ScannerConfig."""
-
-
-def _source_snapshot(facts: dict[str, Any]) -> ScannerSourceSnapshot:
-    """A reader's report, typed: the fields every reader has, and all of it as ``facts``."""
-    grab, grabbed, barcodes = facts.get("grab"), facts.get("grabbed"), facts.get("barcodes")
-    return ScannerSourceSnapshot(
-        type=str(facts.get("type", "")),
-        path=str(facts.get("path", "")),
-        status=facts.get("status", "disconnected"),
-        message=str(facts.get("message", "")),
-        barcodes=barcodes if isinstance(barcodes, int) else 0,
-        grab=grab if isinstance(grab, str) else None,
-        grabbed=grabbed if isinstance(grabbed, bool) else None,
-        facts=MappingProxyType(facts),
-    )
 
 
 class Injector:
@@ -189,12 +172,12 @@ class BarcodeScannerService:
 
     def snapshot(self) -> ScannerSnapshot:
         with self._lock:
-            facts = [s.details() for s in self._sources.values()]
+            sources = tuple(s.snapshot() for s in self._sources.values())
             recent = len(self._recent)
         return ScannerSnapshot(
             name=self.name,
             status=self.status(),
-            sources=tuple(_source_snapshot(f) for f in facts),
+            sources=sources,
             waiting_polls=self.hub.waiting,
             queued_barcodes=self.hub.queued,
             delivered=self.hub.delivered,

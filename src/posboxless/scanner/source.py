@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from posboxless.device import StatusName
+from posboxless.device import ScannerSourceSnapshot, StatusName
 
 log = logging.getLogger("posboxless.scanner")
 
@@ -38,6 +38,10 @@ class ScannerSource(Protocol):
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stops the reader thread and releases the device (blocking; call off the loop)."""
+        ...
+
+    def snapshot(self) -> ScannerSourceSnapshot:
+        """Cached, typed: status, grab mode, barcodes read, and all of ``details()``."""
         ...
 
     def details(self) -> dict[str, Any]: ...
