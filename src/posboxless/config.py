@@ -9,8 +9,9 @@ Layout (TOML)::
     [[payment_terminal]]  one table per card payment terminal (posboxless.terminal.config)
     [customer_display]  a 2×20 pole display (posboxless.linedisplay.config)
 
-Each device package reads its own section; this module reads ``[server]``, finds the file and
-applies command-line overrides.
+Each device kind reads its own table (``DeviceKind.parse``, the kinds listed in
+``posboxless/kinds.py``); this module reads ``[server]``, finds the file and applies command-line
+overrides.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from posboxless.linedisplay.config import CustomerDisplayConfig, parse_customer_display
-from posboxless.printer.config import PrinterConfig, parse_printers
-from posboxless.scale.config import ScaleConfig, parse_scale
-from posboxless.scanner.config import ScannerConfig, parse_scanners
+from posboxless import kinds
+from posboxless.kind import DeviceKind
+from posboxless.linedisplay.config import CustomerDisplayConfig
+from posboxless.printer.config import PrinterConfig
+from posboxless.scale.config import ScaleConfig
+from posboxless.scanner.config import ScannerConfig
 from posboxless.settings import ConfigError, Table
-from posboxless.terminal.config import TerminalConfig, parse_terminals
+from posboxless.terminal.config import TerminalConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,12 +98,23 @@ class Config:
     customer_display: CustomerDisplayConfig | None = None
     source: Path | None = None
     """The file this was read from, if any."""
+    devices: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    """The configurations of the kinds without a field above (``DeviceKind.config_field``), as
+    ``(kind key, configurations)`` pairs: a kind added to the registry needs no field here. (Pairs,
+    not a dict, so that the configuration stays hashable.)"""
+
+    def configs_of(self, kind: DeviceKind) -> tuple[Any, ...]:
+        """The kind's configurations (none, one or several), wherever they are kept."""
+        if kind.config_field is None:
+            return next((found for key, found in self.devices if key == kind.key), ())
+        value = getattr(self, kind.config_field)
+        if value is None:
+            return ()
+        return value if isinstance(value, tuple) else (value,)
 
     @property
     def devices_configured(self) -> bool:
-        return bool(
-            self.printers or self.scale or self.scanners or self.terminals or self.customer_display
-        )
+        return any(self.configs_of(kind) for kind in kinds.installed())
 
     @property
     def simulate(self) -> bool:
@@ -180,15 +194,25 @@ def parse_server(table: Table | None) -> ServerConfig:
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     root = Table(data, "")
-    config = Config(
-        server=parse_server(root.table("server")),
-        printers=tuple(parse_printers(root.tables("printer"))),
-        scale=parse_scale(root.table("scale")),
-        scanners=tuple(parse_scanners(root.tables("scanner"))),
-        terminals=tuple(parse_terminals(root.tables("payment_terminal"))),
-        customer_display=parse_customer_display(root.table("customer_display")),
-        source=source,
-    )
+    server = parse_server(root.table("server"))
+    fields: dict[str, Any] = {}
+    devices: list[tuple[str, tuple[Any, ...]]] = []
+    for kind in kinds.installed():  # each kind reads its own table(s)
+        if kind.parse is None:
+            continue
+        if kind.many:
+            tables = root.tables(kind.key)
+        else:
+            table = root.table(kind.key)
+            tables = [table] if table is not None else []
+        found = kind.parse(tables)
+        if kind.config_field is None:
+            devices.append((kind.key, found))
+        elif kind.many:
+            fields[kind.config_field] = found
+        else:
+            fields[kind.config_field] = found[0] if found else None
+    config = Config(server=server, source=source, devices=tuple(devices), **fields)
     root.finish()
     _check_display_printer(config)
     return config

@@ -1,8 +1,10 @@
 """Wiring: builds every device service from the configuration.
 
-Each device package exposes one factory; this module only collects what they build. In simulated
-mode the factories build the real services bound to the project's device simulators, so the demo
-exercises the same code paths as a real till.
+Each device package exposes one factory; this module only collects what they build. The kinds
+older than the registry (``posboxless/kinds.py``) have typed fields, built here (the pole display
+may hang off a printer); any other kind is built by its ``DeviceKind.create`` into ``others``.
+In simulated mode the factories build the real services bound to the project's device
+simulators, so the demo exercises the same code paths as a real till.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from posboxless import kinds
 from posboxless.config import Config
 from posboxless.device import (
     DeviceService,
@@ -43,6 +46,9 @@ class Services:
     terminals: Terminals = field(default_factory=Terminals)
     customer_display: PoleDisplay | None = None
     """The 2×20 pole display (``display`` is Odoo 12-18's HTML customer screen)."""
+    others: dict[str, list[DeviceService]] = field(default_factory=dict)
+    """The services of the kinds without a field above (``DeviceKind.create``), by the kind's
+    key: a kind added to the registry needs no field here."""
 
     def printer_selection(
         self, is_local: Callable[[str], bool] | None = None
@@ -62,7 +68,13 @@ class Services:
         devices += [d for d in (self.scale, self.scanner, self.customer_display) if d is not None]
         devices.append(self.display)
         devices += self.terminals.all()
+        for others in self.others.values():
+            devices += others
         return devices
+
+    def of_kind(self, key: str) -> list[DeviceService]:
+        """The services of one kind (``DeviceKind.key``)."""
+        return [device for device in self.all() if device.kind == key]
 
     async def start(self) -> None:
         for device in self.all():
@@ -78,15 +90,12 @@ class Services:
 
 
 def claimed_serial_ports(config: Config) -> frozenset[str]:
-    ports = {p.device for p in config.printers if p.device}
-    ports |= {p.serial for p in config.printers if p.serial}
-    if config.scale is not None and config.scale.port:
-        ports.add(config.scale.port)
-    ports |= {s.device for s in config.scanners if s.device}
-    ports |= {t.port for t in config.terminals if t.port}
-    if config.customer_display is not None and config.customer_display.port:
-        ports.add(config.customer_display.port)
-    return frozenset(ports)
+    return frozenset(
+        port
+        for kind in kinds.installed()
+        for device in config.configs_of(kind)
+        for port in kind.ports(device)
+    )
 
 
 def build_services(config: Config) -> Services:
@@ -104,4 +113,9 @@ def build_services(config: Config) -> Services:
         display=DisplayService(),
         terminals=create_terminals(config.terminals, ctx),
         customer_display=create_customer_display(config.customer_display, ctx, printers),
+        others={
+            kind.key: list(kind.create(config.configs_of(kind), ctx))
+            for kind in kinds.installed()
+            if kind.create is not None
+        },
     )

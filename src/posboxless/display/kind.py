@@ -1,4 +1,5 @@
-"""The display as a device kind (registered in ``posboxless/kinds.py``)."""
+"""Odoo 12-19's HTML customer screen as a device kind: no table, always there (``services.py``
+builds it); its calls are in ``display/hw_proxy.py``."""
 
 from __future__ import annotations
 

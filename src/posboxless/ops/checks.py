@@ -14,6 +14,7 @@ from pathlib import Path
 from posboxless.config import Config, ServerConfig, default_data_dir, parse_config, with_overrides
 from posboxless.ops.certificate import CertificateFiles, check_certificate
 from posboxless.ops.identity import Identity, may_access
+from posboxless.ops.kinds import kind_checks
 from posboxless.ops.layout import DEVICE_GROUPS, SERVICE_NAME
 from posboxless.ops.lna_check import check_lna
 from posboxless.ops.probe import Probe
@@ -620,6 +621,7 @@ def run_checks(
     results += check_groups(probe)
     if config is not None:
         results += check_devices(config, probe)
+        results += kind_checks(config, probe)
         results += check_scale_owner(config, probe)
         results += check_shared_ports(config, probe)
     if target.running is not None:

@@ -38,6 +38,7 @@ from posboxless.device import (
     ScannerSnapshot,
     TerminalSnapshot,
 )
+from posboxless.ops.kinds import kind_collectors
 
 if TYPE_CHECKING:
     from posboxless.printer.escpos.status import PrinterState
@@ -353,6 +354,7 @@ class Metrics:
             {"version": __version__}
         )
         self._devices: DeviceCollector | None = None
+        self._kind_collectors: list[Collector] = []
         self._certificate: CertificateCollector | None = None
         if devices is not None:
             self.watch(devices)
@@ -372,6 +374,12 @@ class Metrics:
             self.registry.unregister(self._devices)
         self._devices = DeviceCollector(devices)
         self.registry.register(self._devices)
+        for collector in self._kind_collectors:
+            self.registry.unregister(collector)
+        # A kind's own families (posboxless/kinds.py, the kind's checks.py).
+        self._kind_collectors = kind_collectors(devices.all)
+        for collector in self._kind_collectors:
+            self.registry.register(collector)
 
     def observe_request(self, method: str, route: str, code: int, seconds: float) -> None:
         self.request_seconds.labels(method, route).observe(seconds)

@@ -30,9 +30,9 @@ from posboxless.device import (
     PrintsTestPage,
     Reprints,
 )
-from posboxless.web import line_display
 from posboxless.web.body import read_body
 from posboxless.web.diagnostics import last_receipt_image, may_act, snapshot
+from posboxless.web.kinds import web_parts
 from posboxless.web.proxy_state import proxy_state_lines
 from posboxless.web.terminal_actions import ACTIONS as TERMINAL_ACTIONS
 
@@ -120,7 +120,7 @@ def render(state: AppState, request: Request | None = None) -> str:
         "<div id='printers' class='grid'></div>"
         "<div id='receipt-box'></div>"
         "<h2>Payment terminals</h2><div id='terminals' class='grid'></div>"
-        f"{line_display.page_card(state.services)}"
+        f"{''.join(part.page(state) for part in web_parts() if part.page is not None)}"
         "<h2>POS clients seen</h2><div id='clients'></div>"
         "<h2>Recent log lines</h2><pre id='logs'></pre>"
         "<p class='sub'>Metrics for monitoring: <a href='/metrics'>/metrics</a> · "

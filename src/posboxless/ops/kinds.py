@@ -1,0 +1,70 @@
+"""The operations parts of the registered device kinds (``<kind package>.checks``, each ``OPS``):
+doctor checks and metric families of their own, beside what every device gets without code
+(``/metrics``: up, status, problem reason, every counter of ``details()``, ``last_ok``)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client.registry import Collector
+
+from posboxless import kinds
+from posboxless.config import Config
+from posboxless.device import DeviceService
+from posboxless.kind import OPS_PART, DeviceKind
+from posboxless.ops.probe import Probe
+from posboxless.ops.results import CheckResult
+
+Devices = Callable[[], list[DeviceService]]
+"""The kind's services, read at each scrape."""
+
+
+@dataclass(frozen=True)
+class KindOps:
+    checks: Callable[[tuple[Any, ...], Config, Probe], list[CheckResult]] | None = None
+    """``doctor``'s checks of its configurations (the whole configuration too, e.g. to say
+    nothing when ``config.simulate``); a check never opens the device."""
+    collector: Callable[[Devices], Collector] | None = None
+    """Its own metric families, read from its services' cached state at scrape time."""
+
+
+def ops_part(kind: DeviceKind) -> KindOps | None:
+    """The kind's ``OPS`` from ``<package>.checks``, or None when it has no such module.
+
+    Found by name: the registry (device layer) cannot import the ops layer, and a kind needs no
+    line in an ops-layer list. ``tests/test_architecture.py`` counts these imports as edges."""
+    name = f"{kind.package}.{OPS_PART}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    part = getattr(importlib.import_module(name), "OPS", None)
+    if not isinstance(part, KindOps):
+        raise TypeError(f"{name}.OPS must be a KindOps, not {type(part).__name__}")
+    return part
+
+
+def kind_checks(config: Config, probe: Probe) -> list[CheckResult]:
+    """Every kind's own doctor checks."""
+    results: list[CheckResult] = []
+    for kind in kinds.installed():
+        part = ops_part(kind)
+        if part is not None and part.checks is not None:
+            results += part.checks(config.configs_of(kind), config, probe)
+    return results
+
+
+def kind_collectors(all_devices: Devices) -> list[Collector]:
+    """Every kind's own metric collector, each reading its kind's devices of ``all_devices``."""
+    collectors = []
+    for kind in kinds.installed():
+        part = ops_part(kind)
+        if part is not None and part.collector is not None:
+            collectors.append(part.collector(_of_kind(all_devices, kind.key)))
+    return collectors
+
+
+def _of_kind(all_devices: Devices, key: str) -> Devices:
+    return lambda: [device for device in all_devices() if device.kind == key]
