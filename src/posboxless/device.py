@@ -535,6 +535,8 @@ class DisplayPortState:
     """Frames go out now (the printer is linked, answers, and holds no job)."""
     collapsed: int = 0
     """Frames replaced by a newer one before they were written."""
+    writes: int = 0
+    """Frames written (re-sends after a reconnection included)."""
 
 
 @runtime_checkable

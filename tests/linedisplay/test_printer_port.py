@@ -185,7 +185,7 @@ async def test_a_flood_of_screens_during_a_long_receipt_never_lands_inside_it(
             printing = threading.Thread(target=print_receipt)
             printing.start()
             # screens while the receipt is being sent and confirmed
-            assert wait_until(lambda: till.service.snapshot().current_job is not None)
+            assert wait_until(lambda: till.service.snapshot().current_job is not None, 60)
             sent = 0
             while till.service.snapshot().current_job is not None or sent < 50:
                 sent += 1
@@ -341,3 +341,42 @@ def test_simulate_mode_shows_a_display_wired_through_the_printer(tmp_path: Path)
         (device,) = [d for d in state["devices"] if d["kind"] == "customer_display"]
         assert device["details"]["display_shows"] == lines
         assert device["details"]["printer"] == "receipt"
+
+
+async def test_metrics_have_the_display_through_the_printer(
+    tmp_path: Path, sim: TcpPrinterSimulator
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    till = Till(tmp_path, sim)
+    with live_server(till.app, services=till.services) as url, httpx.Client(base_url=url) as http:
+        assert till.send(http, ["Total", "12.50"])["result"] is True
+        assert till.printer.wait_display(["Total".ljust(20), "12.50".ljust(20)], 10)
+        assert wait_until(lambda: till.display.details()["counters"]["shown"] >= 2)
+        text = http.get("/metrics").text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    up = {
+        (s.labels["kind"], s.labels["name"]): s.value
+        for s in families["posboxless_device_up"].samples
+    }
+    assert up[("customer_display", "pole-display")] == 1
+    assert up[("printer", "receipt")] == 1
+    events = {
+        s.labels["event"]: s.value
+        for s in families["posboxless_device_events"].samples
+        if s.labels["kind"] == "customer_display" and s.name.endswith("_total")
+    }
+    assert events["messages"] == 1 and events["shown"] >= 2
+
+
+async def test_the_welcome_text_comes_back_when_the_pos_goes_quiet(
+    tmp_path: Path, sim: TcpPrinterSimulator
+) -> None:
+    till = Till(tmp_path, sim, welcome_after=0.2)
+    with live_server(till.app, services=till.services) as url, httpx.Client(base_url=url) as http:
+        welcome = ["Bienvenue".center(20), " " * 20]
+        assert till.printer.wait_display(welcome, 10)
+        assert till.send(http, ["Point of Sale Closed", "See you soon!"])["result"] is True
+        assert till.printer.wait_display(["Point of Sale Closed", "See you soon!".ljust(20)], 10)
+        assert till.printer.wait_display(welcome, 10)
+        assert till.service.journal(100) == []

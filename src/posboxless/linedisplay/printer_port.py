@@ -115,7 +115,8 @@ class PrinterPortDisplay:
         shown = self._shown_screen(state.written)
         simulator = self.simulator
         activity = self.activity.snapshot()
-        counters = {**activity.counters, "collapsed": state.collapsed}
+        # the serial service's vocabulary: messages, screens shown, screens collapsed
+        counters = {**activity.counters, "shown": state.writes, "collapsed": state.collapsed}
         return PoleDisplaySnapshot(
             name=self.name,
             status=self.status(),

@@ -484,6 +484,7 @@ class EscPosPrinterService:
             written=self._display.written,
             writable=writable,
             collapsed=self._display.collapsed,
+            writes=self._display.writes,
         )
 
     # -- state ---------------------------------------------------------------------------------
