@@ -194,9 +194,11 @@ def test_kind_parts_are_in_their_layers() -> None:
     """The printer's web part is web code and the device layer never reaches it, nor a kind's
     checks; the registry and the finders are where the test above expects them."""
     assert "posboxless.printer.hw_proxy" in _web()
+    assert "posboxless.terminal.checks" in _ops()
     for module in ("posboxless.kinds", "posboxless.kind", "posboxless.services"):
         assert not _within(module, _above_devices())
     assert ("posboxless.printer.hw_proxy", 0) in imports()["posboxless.web.kinds"]
+    assert ("posboxless.terminal.checks", 0) in imports()["posboxless.ops.kinds"]
 
 
 def test_web_pages_never_import_the_app_or_cli() -> None:

@@ -9,7 +9,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from posboxless.config import Config
-from posboxless.ops.kinds import Devices, KindOps
+from posboxless.ops.kind_ops import Devices, KindOps
 from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult, ok, warn
 

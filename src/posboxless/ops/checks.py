@@ -13,7 +13,7 @@ from pathlib import Path
 
 from posboxless.config import Config, ServerConfig, default_data_dir, parse_config, with_overrides
 from posboxless.ops.certificate import CertificateFiles, check_certificate
-from posboxless.ops.identity import Identity, may_access
+from posboxless.ops.device_nodes import is_url, node_check, service_identity, usb_present
 from posboxless.ops.kinds import kind_checks
 from posboxless.ops.layout import DEVICE_GROUPS, SERVICE_NAME
 from posboxless.ops.lna_check import check_lna
@@ -22,7 +22,6 @@ from posboxless.ops.results import CheckResult, fail, ok, warn
 from posboxless.ops.running import RunningProxy, unit_config_path
 from posboxless.ops.scale_owner_check import check_scale_owner
 from posboxless.settings import ConfigError
-from posboxless.terminal.config import KNOWN_USB_IDS, TerminalConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,11 +151,6 @@ def check_exposure(server: ServerConfig) -> list[CheckResult]:
 # Installation, user and groups -----------------------------------------------------------------
 
 
-def service_identity(probe: Probe) -> Identity:
-    """The service user when installed, else whoever runs doctor (a hand-started proxy)."""
-    return Identity.of_user(probe.accounts(), probe.user) or probe.current()
-
-
 def check_installation(probe: Probe) -> list[CheckResult]:
     layout = probe.layout
     if not probe.installed:
@@ -233,49 +227,6 @@ _GROUP_PURPOSE = {
 # Devices ---------------------------------------------------------------------------------------
 
 
-def _node_check(
-    name: str, device: str, probe: Probe, who: Identity, write: bool = True
-) -> CheckResult:
-    path = probe.layout.at(device) if device.startswith("/") else Path(device)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return fail(
-            name,
-            f"{device} does not exist: the device is unplugged, switched off, or has another name.",
-            "Plug it in and switch it on; stable names are listed by ls -l /dev/pos "
-            "/dev/serial/by-id /dev/input/by-id.",
-        )
-    except PermissionError:
-        return fail(name, f"{device} cannot be looked at by this user.", "Run doctor with sudo.")
-    if not may_access(st, who, read=True, write=write):
-        db = probe.accounts()
-        owner_group = next((g.name for g in db.groups.values() if g.gid == st.st_gid), st.st_gid)
-        return fail(
-            name,
-            f"{device} exists but {who.name} may not open it "
-            f"(mode {st.st_mode & 0o777:o}, group {owner_group}).",
-            f"sudo usermod -aG {owner_group} {who.name}, or install the udev rules "
-            "(sudo posboxless install), then unplug and replug the device.",
-        )
-    return ok(name, f"{device} is accessible to {who.name}.")
-
-
-def _usb_present(probe: Probe, vendor: int, product: int) -> bool:
-    base = probe.layout.at("/sys/bus/usb/devices")
-    if not base.is_dir():
-        return False
-    for device in base.iterdir():
-        try:
-            v = (device / "idVendor").read_text().strip()
-            p = (device / "idProduct").read_text().strip()
-        except OSError:
-            continue
-        if (int(v, 16), int(p, 16)) == (vendor, product):
-            return True
-    return False
-
-
 def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
     if config.simulate:
         return [ok("devices", "Simulated devices (no device is configured, or simulate = true).")]
@@ -284,12 +235,12 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
     for printer in config.printers:
         name = f"printer '{printer.name}'"
         if printer.device:
-            results.append(_node_check(name, printer.device, probe, who))
+            results.append(node_check(name, printer.device, probe, who))
         elif printer.serial:
-            if _is_url(printer.serial):
+            if is_url(printer.serial):
                 results.append(ok(name, f"{printer.serial} is a pyserial URL (not checked)."))
             else:
-                results.append(_node_check(name, printer.serial, probe, who))
+                results.append(node_check(name, printer.serial, probe, who))
         elif printer.host:
             host, port = printer.host
             if probe.tcp_reachable(host, port):
@@ -305,7 +256,7 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                 )
         elif printer.usb:
             vid, pid = printer.usb
-            if _usb_present(probe, vid, pid):
+            if usb_present(probe, vid, pid):
                 results.append(ok(name, f"USB device {vid:04x}:{pid:04x} is plugged in."))
             else:
                 results.append(
@@ -317,11 +268,11 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                 )
     # A scale the browser owns is not opened by the service (check_scale_owner looks at it).
     scale = None if config.scale is None or config.scale.browser_owned else config.scale
-    if scale is not None and scale.port and not _is_url(scale.port):
-        results.append(_node_check("scale", scale.port, probe, who))
+    if scale is not None and scale.port and not is_url(scale.port):
+        results.append(node_check("scale", scale.port, probe, who))
     elif scale is not None and scale.usb:
         vid, pid = scale.usb
-        if _usb_present(probe, vid, pid):
+        if usb_present(probe, vid, pid):
             results.append(ok("scale", f"USB device {vid:04x}:{pid:04x} is plugged in."))
         else:
             results.append(
@@ -332,8 +283,8 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
                 )
             )
     display = config.customer_display
-    if display is not None and display.port and not _is_url(display.port):
-        results.append(_node_check("customer display", display.port, probe, who))
+    if display is not None and display.port and not is_url(display.port):
+        results.append(node_check("customer display", display.port, probe, who))
     if display is not None and display.printer:
         results.append(_display_through_printer(display.printer, results))
     for scanner in config.scanners:
@@ -341,10 +292,9 @@ def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
             # Keyboard-wedge scanners are only read (and grabbed).
             write = not scanner.device.startswith("/dev/input/")
             results.append(
-                _node_check(f"scanner '{scanner.name}'", scanner.device, probe, who, write)
+                node_check(f"scanner '{scanner.name}'", scanner.device, probe, who, write)
             )
-    for terminal in config.terminals:
-        results.append(_terminal_check(terminal, probe, who))
+    results += kind_checks(config, probe)  # each kind's own (posboxless/kinds.py)
     return results or [ok("devices", "Devices are found automatically (none named).")]
 
 
@@ -366,30 +316,6 @@ def _display_through_printer(printer: str, results: list[CheckResult]) -> CheckR
         f"cannot be reached: {checked.message}",
         f"Fix {where} first: {checked.fix}" if checked.fix else "",
     )
-
-
-def _terminal_check(terminal: TerminalConfig, probe: Probe, who: Identity) -> CheckResult:
-    name = f"payment terminal '{terminal.name}'"
-    if terminal.port and not _is_url(terminal.port):
-        return _node_check(name, terminal.port, probe, who)
-    if terminal.port:
-        return ok(name, f"{terminal.port} is a pyserial URL (not checked).")
-    wanted = (terminal.usb,) if terminal.usb else KNOWN_USB_IDS
-    for vid, pid in wanted:
-        if _usb_present(probe, vid, pid):
-            return ok(name, f"USB device {vid:04x}:{pid:04x} (Telium) is plugged in.")
-    ids = ", ".join(f"{v:04x}:{p:04x}" for v, p in wanted)
-    return fail(
-        name,
-        f"No payment terminal on USB ({ids}).",
-        "Plug the terminal in and switch it on (lsusb lists what is seen); for an RS-232 "
-        'terminal set payment_terminal.port and serial_settings = "9600 7E1". On the '
-        "terminal, enable the cash-register (caisse) link in Telium Manager.",
-    )
-
-
-def _is_url(port: str) -> bool:
-    return "://" in port
 
 
 def device_paths(config: Config) -> list[tuple[str, str]]:
@@ -621,7 +547,6 @@ def run_checks(
     results += check_groups(probe)
     if config is not None:
         results += check_devices(config, probe)
-        results += kind_checks(config, probe)
         results += check_scale_owner(config, probe)
         results += check_shared_ports(config, probe)
     if target.running is not None:

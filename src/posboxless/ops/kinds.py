@@ -1,35 +1,19 @@
-"""The operations parts of the registered device kinds (``<kind package>.checks``, each ``OPS``):
-doctor checks and metric families of their own, beside what every device gets without code
-(``/metrics``: up, status, problem reason, every counter of ``details()``, ``last_ok``)."""
+"""The operations parts of the registered device kinds (``<kind package>.checks``, each ``OPS``,
+a ``posboxless.ops.kind_ops.KindOps``)."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from prometheus_client.registry import Collector
 
 from posboxless import kinds
 from posboxless.config import Config
-from posboxless.device import DeviceService
 from posboxless.kind import OPS_PART, DeviceKind
+from posboxless.ops.kind_ops import Devices, KindOps
 from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult
-
-Devices = Callable[[], list[DeviceService]]
-"""The kind's services, read at each scrape."""
-
-
-@dataclass(frozen=True)
-class KindOps:
-    checks: Callable[[tuple[Any, ...], Config, Probe], list[CheckResult]] | None = None
-    """``doctor``'s checks of its configurations (the whole configuration too, e.g. to say
-    nothing when ``config.simulate``); a check never opens the device."""
-    collector: Callable[[Devices], Collector] | None = None
-    """Its own metric families, read from its services' cached state at scrape time."""
 
 
 def ops_part(kind: DeviceKind) -> KindOps | None:
