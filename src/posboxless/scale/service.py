@@ -8,10 +8,7 @@ HTTP answer (peers.md defect 5). A reading older than ``stale_after`` is never s
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,11 +23,13 @@ from posboxless.device import (
     ScaleReading,
     ScaleSimulatorControl,
     ScaleSnapshot,
+    StatusName,
 )
 from posboxless.scale import adam, toledo8217
 from posboxless.scale.discovery import PortLocator, ScaleNotFound
 from posboxless.transports.base import Transport, TransportError
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
+from posboxless.worker import DeviceWorker
 
 log = logging.getLogger(__name__)
 
@@ -231,17 +230,6 @@ def session_for(protocol: str, timing: ScaleTiming) -> Session:
 # ---- the service ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Job:
-    kind: str
-    future: concurrent.futures.Future[None]
-    kilograms: float = 0.0
-
-
-class _Stop:
-    """Queue sentinel that wakes the worker up to stop."""
-
-
 class SerialScaleService:
     """A scale on a serial port (USB CDC, USB-serial adapter, RS-232), Toledo 8217 or Adam."""
 
@@ -268,17 +256,24 @@ class SerialScaleService:
         self.simulator: ScaleSimulatorControl | None = None
         """Set by the factory in simulate mode: the simulated scale (``set_weight(kg)``...)."""
         self.port: str | None = None
-        self._status = DeviceStatus("connecting", ("Starting the scale service",))
         self._reading: Reading | None = None
-        self._jobs: queue.Queue[_Job | _Stop] = queue.Queue()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: DeviceWorker[LineTransport] = DeviceWorker(
+            f"scale {name}",
+            self._connect_and_serve,
+            logger=log,
+            retry_min=self.timing.retry_min,
+            retry_max=self.timing.retry_max,
+            status=DeviceStatus("connecting", ("Starting the scale service",)),
+            thread_name=f"scale-{name}",
+            after_session=self._forget_reading,
+            activity=self.activity,
+        )
         self._on_stop: list[Callable[[], None]] = []
 
     # ---- cached answers (never block) ----------------------------------------------------------
 
     def status(self) -> DeviceStatus:
-        status = self._status
+        status = self._worker.status
         if status.status != "connected":
             return status
         reading = self._reading
@@ -295,8 +290,9 @@ class SerialScaleService:
 
     def _current_reading(self) -> ScaleReading:
         reading = self._reading
-        if reading is None or self._status.status in ("disconnected", "connecting"):
-            condition = "no_reading" if self._status.status == "connecting" else "disconnected"
+        current = self._worker.status.status
+        if reading is None or current in ("disconnected", "connecting"):
+            condition = "no_reading" if current == "connecting" else "disconnected"
             return ScaleReading(info=(condition,))
         age = time.monotonic() - reading.at
         if age > self.timing.stale_after:
@@ -374,8 +370,7 @@ class SerialScaleService:
             message = f"Cannot {label}: the scale is not connected ({'; '.join(status.messages)})"
             log.warning("%s", message)
             raise DeviceUnavailable(message)
-        future: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._jobs.put(_Job(kind, future, kilograms))
+        future = self._worker.submit(self._command(kind, kilograms))
         # the worker may be in the middle of a poll: allow for it, then for our own exchange
         budget = self.timing.poll_interval + 2 * self.timing.reply_timeout + 1.0
         try:
@@ -385,25 +380,19 @@ class SerialScaleService:
             message = f"The scale did not carry out the {label} command in time"
             log.warning("%s", message)
             raise DeviceError(message) from None
+        except TransportError as exc:
+            raise DeviceUnavailable(f"The scale went away: {exc}") from None
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"scale-{self.name}", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     async def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        self._stopping.set()
-        self._jobs.put(_Stop())
-        if thread is not None:
-            await asyncio.to_thread(thread.join, 5.0)
+        await asyncio.to_thread(self._worker.stop, 5.0)
         for callback in self._on_stop:
             callback()
-        self._status = DeviceStatus("disconnected", ("Scale service stopped",))
+        self._worker.set_stopped("Scale service stopped")
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after the worker stopped (the factory closes its simulator so)."""
@@ -411,29 +400,11 @@ class SerialScaleService:
 
     # ---- worker thread ------------------------------------------------------------------------
 
-    def _set_status(self, status: str, message: str) -> None:
-        if self._status.status != status or self._status.messages != (message,):
-            level = logging.INFO if status in ("connected", "connecting") else logging.WARNING
-            log.log(level, "scale %s: %s: %s", self.name, status, message)
-            if status == "error" or status == "disconnected":
-                self.activity.error(message)
-        self._status = DeviceStatus(status, (message,))  # type: ignore[arg-type]
+    def _set_status(self, status: StatusName, message: str) -> None:
+        self._worker.set_status(DeviceStatus(status, (message,)))
 
-    def _run(self) -> None:
-        delay = self.timing.retry_min
-        while not self._stopping.is_set():
-            served = False
-            try:
-                served = self._connect_and_serve()
-            except Exception as exc:  # the worker must survive anything and keep retrying
-                log.exception("scale %s: unexpected failure", self.name)
-                self._set_status("error", f"Scale failure: {exc}")
-            self._reading = None
-            self._fail_pending("the scale is not connected")
-            if self._stopping.is_set():
-                break
-            delay = self.timing.retry_min if served else min(delay * 2, self.timing.retry_max)
-            self._stopping.wait(delay)
+    def _forget_reading(self) -> None:
+        self._reading = None
 
     def _connect_and_serve(self) -> bool:
         """Find and open the port, then poll until it fails; True if the scale ever answered."""
@@ -469,18 +440,16 @@ class SerialScaleService:
             transport.close()
 
     def _serve(self, transport: LineTransport) -> bool:
+        worker = self._worker
         answered = False
         misses = 0
         next_poll = time.monotonic()
-        while not self._stopping.is_set():
-            try:
-                job = self._jobs.get(timeout=max(0.0, next_poll - time.monotonic()))
-            except queue.Empty:
-                job = None
-            if isinstance(job, _Stop):
-                break
-            if job is not None:
-                self._run_job(transport, job)
+        while not worker.stopping:
+            if worker.run_commands(transport):
+                continue
+            wait = next_poll - time.monotonic()
+            if wait > 0:
+                worker.wait(wait)
                 continue
             next_poll = time.monotonic() + self.timing.poll_interval
             try:
@@ -503,29 +472,16 @@ class SerialScaleService:
             )
         return answered
 
-    def _run_job(self, transport: LineTransport, job: _Job) -> None:
-        if not job.future.set_running_or_notify_cancel():
-            return
-        try:
-            self._session.command(transport, job.kind, job.kilograms)
-        except DeviceError as exc:
-            log.warning("scale %s: %s", self.name, exc)
-            self.activity.error(str(exc), job.kind)
-            job.future.set_exception(exc)
-            return
-        except TransportError as exc:
-            job.future.set_exception(DeviceUnavailable(f"The scale went away: {exc}"))
-            raise
-        self.activity.ok(job.kind)
-        job.future.set_result(None)
+    def _command(self, kind: str, kilograms: float) -> Callable[[LineTransport], None]:
+        """A zero/tare command for the worker; a ``TransportError`` also ends the session."""
 
-    def _fail_pending(self, reason: str) -> None:
-        while True:
+        def run(transport: LineTransport) -> None:
             try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(job, _Job) and job.future.set_running_or_notify_cancel():
-                job.future.set_exception(DeviceUnavailable(f"Cannot do it: {reason}"))
-            elif isinstance(job, _Stop):
-                self._stopping.set()
+                self._session.command(transport, kind, kilograms)
+            except DeviceError as exc:
+                log.warning("scale %s: %s", self.name, exc)
+                self.activity.error(str(exc), kind)
+                raise
+            self.activity.ok(kind)
+
+        return run
