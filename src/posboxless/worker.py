@@ -375,12 +375,14 @@ class DeviceWorker(Generic[C]):
             self._exited = True
 
     def _end_session(self) -> None:
-        self._drop_commands(f"{self.label} is not connected")
+        # The service's clean-up first (it may close its door to new commands), then whatever
+        # is still queued fails.
         if self._after_session is not None:
             try:
                 self._after_session()
             except Exception:
                 self.log.exception("%s: cleaning up after the session failed", self.label)
+        self._drop_commands(f"{self.label} is not connected")
 
     def _pause(self, delay: float) -> None:
         if self._wake_cuts_backoff:

@@ -81,9 +81,13 @@ class EvdevScanner(ReaderThread):
         poll_interval: float = 0.1,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(label or path, path)
+        super().__init__(
+            label or path,
+            path,
+            thread_name=f"scanner-evdev {path}",
+            retry_interval=retry_interval,
+        )
         self.path = path
-        self.thread_name = f"scanner-evdev {path}"
         self.decoder = decoder
         if grab == "while-polled" and demand is None:
             raise ValueError("grab 'while-polled' needs a demand() callable")
@@ -95,17 +99,15 @@ class EvdevScanner(ReaderThread):
         self.persistent = persistent
         self._on_barcode = on_barcode
         self._open_device = open_device
-        self._retry_interval = retry_interval
         self._poll_interval = poll_interval
         self._clock = clock  # the kernel stamps events with the wall clock: expiry must match
-        self._finished = False
         self.device_name: str | None = None
         self.connects = 0
         self.disconnects = 0
 
     @property
     def finished(self) -> bool:
-        return self._finished
+        return self._worker.exited
 
     def snapshot(self) -> ScannerSourceSnapshot:
         facts = self.details()
@@ -141,15 +143,14 @@ class EvdevScanner(ReaderThread):
             "disconnects": self.disconnects,
         }
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            device = self._open()
-            if device is not None:
-                self._read_until_gone(device)
-            if not self.persistent:
-                break
-            self._stop.wait(self._retry_interval)
-        self._finished = True
+    def _session(self) -> bool:
+        if not self.persistent:  # a hot-plugged device: discovery finds it again if it is back
+            self._worker.last_session()
+        device = self._open()
+        if device is None:
+            return False
+        self._read_until_gone(device)
+        return True
 
     def _open(self) -> InputDeviceLike | None:
         device: InputDeviceLike | None = None
@@ -222,7 +223,7 @@ class EvdevScanner(ReaderThread):
         problems = self.decoder.stats.last_problem
         lost: OSError | ValueError | None = None
         try:
-            while not self._stop.is_set():
+            while not self.stopping:
                 self._follow_demand(device)
                 ready, _, _ = select.select([device.fd], [], [], self._poll_interval)
                 if ready:
@@ -259,7 +260,7 @@ class EvdevScanner(ReaderThread):
                 f"Scanner '{self.label}' disconnected ({self.path}): {_reason(lost)}",
                 logging.WARNING,
             )
-        if self._stop.is_set():
+        if self.stopping:
             self._set("disconnected", f"Scanner '{self.label}' stopped")
 
     def _emit(self, code: str | None) -> None:

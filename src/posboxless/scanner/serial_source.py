@@ -35,14 +35,17 @@ class SerialScanner(ReaderThread):
         retry_interval: float = 1.0,
         read_timeout: float = 0.1,
     ) -> None:
-        super().__init__(label or port, port)
+        super().__init__(
+            label or port,
+            port,
+            thread_name=f"scanner-serial {port}",
+            retry_interval=retry_interval,
+        )
         self.path = port
-        self.thread_name = f"scanner-serial {port}"
         self.splitter = splitter
         self.settings = settings or SerialSettings()
         self._on_barcode = on_barcode
         self._transport = transport_factory(port, self.settings)
-        self._retry_interval = retry_interval
         self._read_timeout = read_timeout
         self.connects = 0
         self.disconnects = 0
@@ -77,11 +80,13 @@ class SerialScanner(ReaderThread):
             "disconnects": self.disconnects,
         }
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if self._open():
-                self._read_until_gone()
-            self._stop.wait(self._retry_interval)
+    def _session(self) -> bool:
+        if not self._open():
+            return False
+        self._read_until_gone()
+        return True
+
+    def _after_session(self) -> None:
         self._transport.close()
 
     def _open(self) -> bool:
@@ -104,7 +109,7 @@ class SerialScanner(ReaderThread):
     def _read_until_gone(self) -> None:
         lost: TransportError | None = None
         try:
-            while not self._stop.is_set():
+            while not self.stopping:
                 # pyserial's read(n) waits for n bytes or the whole timeout: wait for the first
                 # byte only, then take what else has arrived, so a code is handed on at once.
                 data = self._transport.read(1, self._read_timeout)
@@ -125,5 +130,5 @@ class SerialScanner(ReaderThread):
             self._set(
                 "disconnected", f"Scanner '{self.label}' disconnected: {lost}", logging.WARNING
             )
-        if self._stop.is_set():
+        if self.stopping:
             self._set("disconnected", f"Scanner '{self.label}' stopped")

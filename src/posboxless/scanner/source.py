@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from posboxless.device import ScannerSourceSnapshot, StatusName
+from posboxless.device import DeviceStatus, ScannerSourceSnapshot, StatusName
+from posboxless.worker import DeviceWorker
 
 log = logging.getLogger("posboxless.scanner")
 
@@ -47,54 +47,45 @@ class ScannerSource(Protocol):
     def details(self) -> dict[str, Any]: ...
 
 
-class StateBox:
-    """A state written by the reader thread and read by ``status()`` on any thread."""
-
-    def __init__(self, initial: SourceState) -> None:
-        self._lock = threading.Lock()
-        self._state = initial
-
-    def get(self) -> SourceState:
-        with self._lock:
-            return self._state
-
-    def set(self, state: SourceState) -> bool:
-        """Returns True when the state changed (worth a log line)."""
-        with self._lock:
-            changed = state != self._state
-            self._state = state
-        return changed
-
-
 class ReaderThread:
-    """The life cycle and published state of one reader thread; subclasses implement ``_run``,
-    which must return soon after ``_stop`` is set."""
+    """The life cycle and published state of one reader thread, on the device worker base:
+    subclasses implement ``_session`` (open the device and read it until it is gone or
+    ``stopping``; True when it was opened), called again every ``retry_interval``."""
 
-    thread_name = "scanner"
-
-    def __init__(self, label: str, path: str) -> None:
+    def __init__(self, label: str, path: str, *, thread_name: str, retry_interval: float) -> None:
         self.label = label
-        self._state = StateBox(SourceState("connecting", f"Opening {path}"))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: DeviceWorker[None] = DeviceWorker(
+            f"scanner {label}",
+            self._session,
+            logger=log,
+            # an absent scanner is cheap to look for: the same short interval every time
+            retry_min=retry_interval,
+            retry_max=retry_interval,
+            status=DeviceStatus("connecting", (f"Opening {path}",)),
+            thread_name=thread_name,
+            after_session=self._after_session,
+        )
 
     @property
     def state(self) -> SourceState:
-        return self._state.get()
+        status = self._worker.status
+        return SourceState(status.status, status.messages[0] if status.messages else "")
+
+    @property
+    def stopping(self) -> bool:
+        return self._worker.stopping
 
     def _set(self, status: StatusName, message: str, level: int = logging.INFO) -> None:
-        if self._state.set(SourceState(status, message)):
-            log.log(level, "scanner %s: %s", self.label, message)
+        self._worker.set_status(DeviceStatus(status, (message,)), level)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        self._worker.stop(timeout)
 
-    def _run(self) -> None:
+    def _session(self) -> bool:
         raise NotImplementedError
+
+    def _after_session(self) -> None:
+        """Worker thread, after each session (release what it left open)."""
