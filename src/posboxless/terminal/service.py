@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +33,7 @@ from posboxless.device import (
     DeviceStatus,
     DeviceUnavailable,
     InvalidInput,
+    StatusName,
     TerminalSimulatorControl,
     TerminalSnapshot,
 )
@@ -41,6 +42,7 @@ from posboxless.terminal.config import KNOWN_USB_IDS, TerminalConfig
 from posboxless.terminal.journal import MAY_HAVE_REACHED, PaymentJournal, Transaction
 from posboxless.transports.base import Transport, TransportError
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
+from posboxless.worker import CommandDropped, DeviceWorker
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +87,6 @@ def find_port(config: TerminalConfig, claimed: frozenset[str] = frozenset()) -> 
     return None
 
 
-class _Stop:
-    pass
-
-
 class TeliumTerminalService:
     kind = "payment_terminal"
 
@@ -111,22 +109,31 @@ class TeliumTerminalService:
         self.simulator: TerminalSimulatorControl | None = None
         """Set by the factory in simulate mode: the simulated terminal (``script(...)``)."""
         self.port: str | None = None
-        self._status = DeviceStatus("connecting", ("Starting the payment terminal service",))
         self._port_open = False
         self._journal: PaymentJournal | None = None
         self._recent: list[Transaction] = []
         self._lock = threading.Lock()
         self._busy: str | None = None
-        self._jobs: queue.Queue[Transaction | _Stop] = queue.Queue()
         self._recovering: list[Transaction] = []
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: DeviceWorker[Transport] = DeviceWorker(
+            f"terminal {self.name}",
+            self._connect_and_serve,
+            logger=log,
+            retry_min=0.1,
+            retry_max=retry_max,
+            status=DeviceStatus("connecting", ("Starting the payment terminal service",)),
+            thread_name=f"terminal-{self.name}",
+            after_session=self._port_closed,
+            # any failure during a transaction ends the session, as a lost line does
+            ends_session=(Exception,),
+            activity=self.activity,
+        )
         self._on_stop: list[Callable[[], None]] = []
 
     # ---- cached answers (never block) ------------------------------------------------------------
 
     def status(self) -> DeviceStatus:
-        return self._status
+        return self._worker.status
 
     def transactions(self) -> list[Transaction]:
         """Recent transactions, newest first (cached)."""
@@ -251,7 +258,7 @@ class TeliumTerminalService:
                 self._count("refused_unavailable")
                 raise DeviceUnavailable(
                     f"The payment terminal '{self.name}' is not connected: "
-                    f"{'; '.join(self._status.messages)}",
+                    f"{'; '.join(self._worker.status.messages)}",
                     arguments=["Payment terminal not connected", self.name],
                 )
             now = time.time()
@@ -280,7 +287,9 @@ class TeliumTerminalService:
             "terminal %s: transaction %s for %s (%s) order %s",
             self.name, tx.id, telium.format_amount(minor, currency), order.mode, order.order_id,
         )  # fmt: skip
-        self._jobs.put(tx)
+        self._worker.submit(lambda transport: self._transact(transport, tx)).add_done_callback(
+            lambda future: self._dropped(future, tx)
+        )
         return tx
 
     async def resolve(self, transaction_id: str, accepted: bool, who: str) -> Transaction:
@@ -316,25 +325,19 @@ class TeliumTerminalService:
     # ---- life cycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._thread is not None:
+        if self._worker.alive:
             return
         self._journal = await asyncio.to_thread(PaymentJournal, self.journal_path)
         await asyncio.to_thread(self._recover)
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"terminal-{self.name}", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     async def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        self._stopping.set()
-        self._jobs.put(_Stop())
-        if thread is not None:
-            await asyncio.to_thread(thread.join, 10.0)
+        await asyncio.to_thread(self._worker.stop, 10.0)
         for callback in self._on_stop:
             callback()
         if self._journal is not None:
             self._journal.close()
-        self._status = DeviceStatus("disconnected", ("Payment terminal service stopped",))
+        self._worker.set_stopped("Payment terminal service stopped")
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         self._on_stop.append(callback)
@@ -379,29 +382,12 @@ class TeliumTerminalService:
 
     # ---- worker thread ---------------------------------------------------------------------------
 
-    def _set_status(self, status: str, message: str) -> None:
-        if self._status.status != status or self._status.messages != (message,):
-            level = logging.INFO if status in ("connected", "connecting") else logging.WARNING
-            log.log(level, "terminal %s: %s: %s", self.name, status, message)
-            if status in ("error", "disconnected"):
-                self.activity.error(message)
-        self._status = DeviceStatus(status, (message,))  # type: ignore[arg-type]
+    def _set_status(self, status: StatusName, message: str) -> None:
+        self._worker.set_status(DeviceStatus(status, (message,)))
 
-    def _run(self) -> None:
-        delay = 0.1
-        while not self._stopping.is_set():
-            try:
-                served = self._connect_and_serve()
-            except Exception as exc:  # the worker must survive anything and keep retrying
-                log.exception("terminal %s: unexpected failure", self.name)
-                self._set_status("error", f"Payment terminal failure: {exc}")
-                served = False
-            self._port_open = False
-            self._fail_queued("the payment terminal is not connected")
-            if self._stopping.is_set():
-                break
-            delay = 0.1 if served else min(delay * 2, self.retry_max)
-            self._stopping.wait(delay)
+    def _port_closed(self) -> None:
+        """After each session: no new payment is taken until the port is open again."""
+        self._port_open = False
 
     def _connect_and_serve(self) -> bool:
         port = self._locate()
@@ -431,33 +417,17 @@ class TeliumTerminalService:
         return True
 
     def _serve(self, transport: Transport) -> None:
-        while self._recovering and not self._stopping.is_set():
+        while self._recovering and not self._worker.stopping:
             self._collect_late_answer(transport, self._recovering[0])
             self._recovering.pop(0)
             with self._lock:
                 self._busy = self._recovering[0].id if self._recovering else None
-        while not self._stopping.is_set():
-            try:
-                job = self._jobs.get(timeout=0.05)
-            except queue.Empty:
-                job = None
-            if isinstance(job, _Stop):
-                return
-            if job is not None:
-                try:
-                    self._run_transaction(transport, job)
-                except TransportError:
-                    raise
-                except Exception as exc:
-                    self._abandon(job.id, exc)
-                    raise
-                finally:
-                    with self._lock:
-                        self._busy = None
+        while not self._worker.stopping:
+            if self._worker.run_commands(transport):
                 continue
             # Idle: a read notices an unplugged terminal, and a terminal announcing an answer
             # nobody collected (an unknown outcome) is heard.
-            stray = transport.read(64, IDLE_READ) if self._jobs.empty() else b""
+            stray = transport.read(64, IDLE_READ) if not self._worker.pending else b""
             if stray and telium.ENQ in stray and self._collect_unknown(transport, stray):
                 continue
             if stray:
@@ -521,22 +491,36 @@ class TeliumTerminalService:
                 self._busy = None
         return True
 
-    def _fail_queued(self, reason: str) -> None:
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(job, _Stop):
-                self._stopping.set()
-                continue
+    def _transact(self, transport: Transport, tx: Transaction) -> None:
+        """Worker thread: one payment (a command of the worker: never during an idle read)."""
+        try:
+            self._run_transaction(transport, tx)
+        except TransportError:
+            raise
+        except Exception as exc:
+            self._abandon(tx.id, exc)
+            raise
+        finally:
+            with self._lock:
+                self._busy = None
+
+    def _dropped(self, future: Future[None], tx: Transaction) -> None:
+        """A payment the worker never started (the line went away first, or the service
+        stopped): journaled as not sent."""
+        if future.cancelled() or not isinstance(future.exception(), CommandDropped):
+            return
+        reason = "the payment terminal is not connected"
+        try:
             self._finish(
-                job,
+                tx,
                 "not_sent",
                 False,
                 f"Not sent to the terminal: {reason}. Nothing was charged.",
                 note=reason,
             )
+        except Exception:  # left open: the next start journals it as not sent
+            log.exception("terminal %s: cannot journal %s as not sent", self.name, tx.id)
+        finally:
             with self._lock:
                 self._busy = None
 
@@ -600,7 +584,7 @@ class TeliumTerminalService:
                     transport.write(out)
                 if session.done:
                     break
-                if self._stopping.is_set():
+                if self._worker.stopping:
                     # Left open in the journal, exactly as a crash would: the next start
                     # collects the answer or reports it unknown.
                     log.warning("terminal %s: stopping during transaction %s", self.name, tx.id)
