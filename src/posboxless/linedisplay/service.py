@@ -33,6 +33,7 @@ from posboxless.linedisplay.screens import screen_for
 from posboxless.linedisplay.text import Layout, Screen
 from posboxless.transports.base import Transport, TransportError
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
+from posboxless.worker import DeviceWorker
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,18 @@ class PoleDisplayService:
         self.activity = Activity()
         self.simulator: PoleDisplaySimulatorView | None = None
         """Set by the factory in simulate mode: the simulated display (``.lines``)."""
-        self._status = DeviceStatus("connecting", ("Starting the customer display service",))
-        self._wake = threading.Condition()
+        self._worker: DeviceWorker[None] = DeviceWorker(
+            f"customer display {name}",
+            self._connect_and_serve,
+            logger=log,
+            retry_min=self.timing.retry_min,
+            retry_max=self.timing.retry_max,
+            status=DeviceStatus("connecting", ("Starting the customer display service",)),
+            thread_name=f"display-{name}",
+            after_session=self._forget_shown,
+            activity=self.activity,
+        )
+        self._wanted_lock = threading.Lock()
         self._wanted = Shown(self.welcome, 0)
         self._written = -1
         self._taken = -1
@@ -96,14 +107,12 @@ class PoleDisplayService:
         self._shown: Screen | None = None
         self._last_message = time.monotonic()
         self._last_replaced: tuple[str, ...] = ()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._on_stop: list[Callable[[], None]] = []
 
     # ---- cached answers (never block) ----------------------------------------------------------
 
     def status(self) -> DeviceStatus:
-        return self._status
+        return self._worker.status
 
     def snapshot(self) -> PoleDisplaySnapshot:
         shown = self._shown
@@ -163,32 +172,23 @@ class PoleDisplayService:
         self._set_wanted(self.welcome)
 
     def _set_wanted(self, screen: Screen) -> None:
-        with self._wake:
+        with self._wanted_lock:
             if self._taken < self._wanted.sequence:  # replaced before the worker took it
                 self.activity.counters["collapsed"] = self.activity.counters.get("collapsed", 0) + 1
             self._wanted = Shown(screen, self._wanted.sequence + 1)
             self._last_message = time.monotonic()
-            self._wake.notify()
+        self._worker.wake()
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"display-{self.name}", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     async def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        self._stopping.set()
-        with self._wake:
-            self._wake.notify()
-        if thread is not None:
-            await asyncio.to_thread(thread.join, self.settings.write_timeout + 5.0)
+        await asyncio.to_thread(self._worker.stop, self.settings.write_timeout + 5.0)
         for callback in self._on_stop:
             callback()
-        self._status = DeviceStatus("disconnected", ("Customer display service stopped",))
+        self._worker.set_stopped("Customer display service stopped")
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         self._on_stop.append(callback)
@@ -196,27 +196,10 @@ class PoleDisplayService:
     # ---- worker thread ------------------------------------------------------------------------
 
     def _set_status(self, status: StatusName, message: str) -> None:
-        if self._status.status != status or self._status.messages != (message,):
-            level = logging.INFO if status in ("connected", "connecting") else logging.WARNING
-            log.log(level, "customer display %s: %s: %s", self.name, status, message)
-            if status in ("error", "disconnected"):
-                self.activity.error(message)
-        self._status = DeviceStatus(status, (message,))
+        self._worker.set_status(DeviceStatus(status, (message,)))
 
-    def _run(self) -> None:
-        delay = self.timing.retry_min
-        while not self._stopping.is_set():
-            worked = False
-            try:
-                worked = self._connect_and_serve()
-            except Exception as exc:  # the worker must survive anything and keep retrying
-                log.exception("customer display %s: unexpected failure", self.name)
-                self._set_status("error", f"Customer display failure: {exc}")
-            self._shown = None
-            if self._stopping.is_set():
-                break
-            delay = self.timing.retry_min if worked else min(delay * 2, self.timing.retry_max)
-            self._stopping.wait(delay)
+    def _forget_shown(self) -> None:
+        self._shown = None
 
     def _connect_and_serve(self) -> bool:
         transport = self._transport_factory(self.port, self.settings)
@@ -226,7 +209,7 @@ class PoleDisplayService:
             self._set_status("disconnected", str(exc))
             return False
         # a display that was away shows nothing (or something stale): write the screen again
-        with self._wake:
+        with self._wanted_lock:
             self._written = self._taken = -1
         try:
             opening = self.commands.opening()
@@ -255,20 +238,21 @@ class PoleDisplayService:
         answered = False
         if not self.commands.read_after_write:
             self._connected()
-        while not self._stopping.is_set():
-            with self._wake:
-                if self._written == self._wanted.sequence:
-                    self._wake.wait(self.timing.check_interval)
+        worker = self._worker
+        while not worker.stopping:
+            if self._written == self._wanted.sequence:
+                worker.wait(self.timing.check_interval)  # show() wakes it
+            with self._wanted_lock:
                 wanted = self._wanted
                 self._taken = wanted.sequence
-            if self._stopping.is_set():
+            if worker.stopping:
                 break
             if self._written == wanted.sequence:
                 transport.read(256, 0)  # drain; raises once the device is gone
                 self._idle()
                 continue
             transport.write(self.commands.message(list(wanted.screen.data)))
-            with self._wake:
+            with self._wanted_lock:
                 self._written = wanted.sequence
             self._shown = wanted.screen
             self.activity.ok("shown")
@@ -303,7 +287,7 @@ class PoleDisplayService:
         after = self.timing.welcome_after
         if not after:
             return
-        with self._wake:
+        with self._wanted_lock:
             quiet = time.monotonic() - self._last_message
             if quiet >= after and self._wanted.screen is not self.welcome:
                 log.info(
