@@ -80,6 +80,7 @@ from posboxless.printer.escpos.status import (
 )
 from posboxless.printer.queue import Job, JobQueue
 from posboxless.transports.base import Transport, TransportError
+from posboxless.worker import DeviceWorker
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,11 @@ class Snapshot:
     """Wall-clock time of the last job the printer confirmed (monitoring: "printed lately?")."""
 
 
-class PrinterWorker:
+class PrinterWorker(DeviceWorker[None]):
+    """The printer's worker on the device worker base: its thread, stop/wake, reconnection
+    backoff and status-change logging come from ``DeviceWorker``; its published state is the
+    richer ``Snapshot`` (whose ``status`` is the one the base logs)."""
+
     def __init__(
         self,
         name: str,
@@ -157,15 +162,23 @@ class PrinterWorker:
         self._check_status = settings.status_queries and self._bidirectional
         # TCP and USB links break when the printer is power-cycled; a serial line does not.
         self._reset_breaks_link = bool(getattr(transport, "reset_breaks_link", False))
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
         self._counters: dict[str, int] = {}
         self._publish_lock = threading.Lock()
-        self.snapshot = Snapshot(
-            DeviceStatus("connecting", (f"Connecting to {transport.description}",)),
-            pending=queue.pending_count(),
+        initial = DeviceStatus("connecting", (f"Connecting to {transport.description}",))
+        self.snapshot = Snapshot(initial, pending=queue.pending_count())
+        super().__init__(
+            f"printer {name}",
+            self._session,
+            logger=log,
+            retry_min=settings.retry_min,
+            retry_max=settings.retry_max,
+            status=initial,
+            thread_name=f"printer-{name}",
+            # a job queued while the printer is away: try the printer now, not after the backoff
+            wake_cuts_backoff=True,
+            # "Printing job 12 (3 queued)" is activity, not a change of the printer's health
+            quiet_when_connected=True,
         )
-        self._thread = threading.Thread(target=self._run, name=f"printer-{name}", daemon=True)
         self._connected_before = False
         self._last_status_at = 0.0
         self._status_ok = False
@@ -173,16 +186,13 @@ class PrinterWorker:
 
     # -- control (any thread) ------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._thread.start()
-
     def wake(self) -> None:
         """A job was queued: do not wait for the next poll to print it."""
         self._publish(pending=self.queue.pending_count())
         current = self.snapshot.current_job
         if current is not None and self.snapshot.status.status == "connected":
             self._publish(status=self._connected_status(current))  # "(n queued)" changed
-        self._wake.set()
+        super().wake()
 
     def wake_for_display(self) -> None:
         """A display frame is waiting: write it now if the worker is idle. Not while
@@ -190,46 +200,37 @@ class PrinterWorker:
         short at every keystroke) nor during a job (it goes out right after)."""
         snapshot = self.snapshot
         if snapshot.current_job is None and snapshot.status.status in ("connected", "error"):
-            self._wake.set()
+            super().wake()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        self._thread.join(timeout)
+    def stop(self, timeout: float = 5.0) -> bool:
+        ended = super().stop(timeout)
         self.transport.close()
+        return ended
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
+    def set_status(self, status: DeviceStatus, level: int | None = None) -> bool:
+        """The base's own status changes (an unexpected failure) go into the snapshot too."""
+        self._publish(status=status)
+        return True
 
     # -- the thread ----------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        backoff = self.settings.retry_min
-        while not self._stopping.is_set():
-            try:
-                if not self.transport.is_open:
-                    self._connect()
-                    backoff = self.settings.retry_min
-                    continue
+    def _session(self) -> bool:
+        """Connect (unless still connected after an unexpected failure), then print and poll
+        until the link fails; True when the printer was reached."""
+        reached = self.transport.is_open
+        try:
+            if not reached:
+                self._connect()
+                reached = True
+            while not self.stopping:
                 if not self._step():
-                    self._sleep(self._idle_wait())
-                backoff = self.settings.retry_min
-            except TransportError as exc:
-                self.transport.close()
-                self._count("transport_errors")
-                self._publish(status=DeviceStatus("disconnected", (str(exc),)), printer_state=None)
-                log.warning("printer %s: %s", self.name, exc)
-                self._sleep(backoff)
-                backoff = min(backoff * 2, self.settings.retry_max)
-            except Exception:  # the worker must survive anything; the status shows the failure
-                log.exception("printer %s: unexpected error in the worker", self.name)
-                self._publish(status=DeviceStatus("error", ("Internal error; see the log",)))
-                self._sleep(self.settings.retry_max)
-
-    def _sleep(self, seconds: float) -> None:
-        self._wake.wait(max(0.0, seconds))
-        self._wake.clear()
+                    self.wait(self._idle_wait())
+        except TransportError as exc:
+            self.transport.close()
+            self._count("transport_errors")
+            # logged by the base once per change, not once per reconnection attempt
+            self._publish(status=DeviceStatus("disconnected", (str(exc),)), printer_state=None)
+        return reached
 
     def _idle_wait(self) -> float:
         if not self._check_status:
@@ -239,7 +240,6 @@ class PrinterWorker:
 
     def _connect(self) -> None:
         self.transport.open()
-        log.info("printer %s: connected to %s", self.name, self.transport.description)
         if self._display is not None:
             self._display.reconnected()
         self._publish(connected_since=time.time())
@@ -417,8 +417,8 @@ class PrinterWorker:
         )
         self.queue.note_error(job_id, f"waiting: {held}; the printer holds the job")
         while not self._status_ok:
-            self._sleep(self.settings.status_interval)
-            if self._stopping.is_set():
+            self.wait(self.settings.status_interval)
+            if self.stopping:
                 raise _Stopping
             if self._poll(self.settings.status_timeout) is None:
                 raise TransportError(
@@ -555,3 +555,5 @@ class PrinterWorker:
         with self._publish_lock:
             changes.setdefault("counters", dict(self._counters))
             self.snapshot = replace(self.snapshot, **changes)  # type: ignore[arg-type]
+            if "status" in changes:  # logged in the order it was published
+                super().set_status(self.snapshot.status)
