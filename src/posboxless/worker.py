@@ -24,6 +24,7 @@ state) and uvicorn's server life cycle (idempotent start/stop, a stop that acts 
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import threading
@@ -218,6 +219,7 @@ class DeviceWorker(Generic[C]):
             collections.deque()
         )
         self._thread: threading.Thread | None = None
+        self._on_stop: list[Callable[[], None]] = []
         self._last_session = False
         self._exited = False
 
@@ -245,7 +247,21 @@ class DeviceWorker(Generic[C]):
         ended = thread is None or not thread.is_alive()
         if ended:
             self._drop_commands(f"{self.label} is stopped")
+        for callback in self._on_stop:
+            try:
+                callback()
+            except Exception:
+                self.log.exception("%s: a clean-up after stopping failed", self.label)
         return ended
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after each ``stop`` (a factory closes its simulator so)."""
+        self._on_stop.append(callback)
+
+    async def shut_down(self, timeout: float, message: str) -> None:
+        """A service's ``stop``: stop off the event loop, then show ``message`` as the status."""
+        await asyncio.to_thread(self.stop, timeout)
+        self.set_stopped(message)
 
     def wake(self) -> None:
         """There is work: end the worker's current ``wait`` now (and, with

@@ -13,7 +13,6 @@ display is back, and writes the set-up and the current screen again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -107,7 +106,6 @@ class PoleDisplayService:
         self._shown: Screen | None = None
         self._last_message = time.monotonic()
         self._last_replaced: tuple[str, ...] = ()
-        self._on_stop: list[Callable[[], None]] = []
 
     # ---- cached answers (never block) ----------------------------------------------------------
 
@@ -185,13 +183,12 @@ class PoleDisplayService:
         self._worker.start()
 
     async def stop(self) -> None:
-        await asyncio.to_thread(self._worker.stop, self.settings.write_timeout + 5.0)
-        for callback in self._on_stop:
-            callback()
-        self._worker.set_stopped("Customer display service stopped")
+        await self._worker.shut_down(
+            self.settings.write_timeout + 5.0, "Customer display service stopped"
+        )
 
     def on_stop(self, callback: Callable[[], None]) -> None:
-        self._on_stop.append(callback)
+        self._worker.on_stop(callback)
 
     # ---- worker thread ------------------------------------------------------------------------
 

@@ -268,7 +268,6 @@ class SerialScaleService:
             after_session=self._forget_reading,
             activity=self.activity,
         )
-        self._on_stop: list[Callable[[], None]] = []
 
     # ---- cached answers (never block) ----------------------------------------------------------
 
@@ -389,14 +388,11 @@ class SerialScaleService:
         self._worker.start()
 
     async def stop(self) -> None:
-        await asyncio.to_thread(self._worker.stop, 5.0)
-        for callback in self._on_stop:
-            callback()
-        self._worker.set_stopped("Scale service stopped")
+        await self._worker.shut_down(5.0, "Scale service stopped")
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after the worker stopped (the factory closes its simulator so)."""
-        self._on_stop.append(callback)
+        self._worker.on_stop(callback)
 
     # ---- worker thread ------------------------------------------------------------------------
 

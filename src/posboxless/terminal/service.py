@@ -128,7 +128,6 @@ class TeliumTerminalService:
             ends_session=(Exception,),
             activity=self.activity,
         )
-        self._on_stop: list[Callable[[], None]] = []
 
     # ---- cached answers (never block) ------------------------------------------------------------
 
@@ -332,15 +331,12 @@ class TeliumTerminalService:
         self._worker.start()
 
     async def stop(self) -> None:
-        await asyncio.to_thread(self._worker.stop, 10.0)
-        for callback in self._on_stop:
-            callback()
+        await self._worker.shut_down(10.0, "Payment terminal service stopped")
         if self._journal is not None:
             self._journal.close()
-        self._worker.set_stopped("Payment terminal service stopped")
 
     def on_stop(self, callback: Callable[[], None]) -> None:
-        self._on_stop.append(callback)
+        self._worker.on_stop(callback)
 
     def _publish(self, tx: Transaction) -> None:
         with self._lock:
