@@ -3,6 +3,8 @@ at a time, and the journal written before anything is reported."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,11 +12,13 @@ import pytest
 
 from posboxless.device import DeviceUnavailable, InvalidInput
 from posboxless.terminal import telium
+from posboxless.terminal.config import TerminalConfig
 from posboxless.terminal.journal import PaymentJournal
 from posboxless.terminal.service import PaymentOrder, TeliumTerminalService
 from posboxless.terminal.simulator import TEST_CARD, TeliumSimulator
+from posboxless.transports.base import TransportError
 
-from .conftest import settled, until
+from .conftest import FAST, settled, until
 
 ORDER = PaymentOrder(Decimal("12.5"), "EUR", "card", "Order 00012-003-0004", "7")
 
@@ -209,3 +213,65 @@ async def test_request_is_never_sent_unless_its_sending_state_is_on_disk(
     await until(lambda: terminal.status().status == "connected")
     sim.wake()
     assert (await pay(terminal))["outcome"] == "accepted"
+
+
+class _VanishingLine:
+    """A line whose idle read blocks until the test lets it fail (the terminal unplugged while
+    idle); it cannot be opened again."""
+
+    description = "vanishing line"
+
+    def __init__(self) -> None:
+        self.reading = threading.Event()
+        self.gone = threading.Event()
+        self.opened = 0
+        self.written = b""
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened == 1 and not self.gone.is_set()
+
+    def open(self) -> None:
+        self.opened += 1
+        if self.opened > 1:
+            raise TransportError("vanishing line: not connected")
+
+    def close(self) -> None:
+        pass
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def read(self, size: int, timeout: float) -> bytes:
+        self.reading.set()
+        if self.gone.wait(30):
+            raise TransportError("vanishing line: device unplugged")
+        return b""
+
+    def discard_input(self) -> None:
+        pass
+
+
+async def test_a_payment_queued_when_the_line_goes_is_journaled_not_sent(tmp_path: Path) -> None:
+    line = _VanishingLine()
+    config = replace(TerminalConfig(), port="vanishing", timing=FAST)
+    service = TeliumTerminalService(config, tmp_path, transport_factory=lambda port, s: line)
+    await service.start()
+    try:
+        await until(lambda: line.reading.is_set())  # idle: the worker reads the line
+        tx = await service.begin(ORDER)  # queued behind that read
+        line.gone.set()
+        await until(settled(service, tx.id))
+        done = settled(service, tx.id)()
+        assert done is not None and done.outcome == "not_sent" and done.success is False
+        assert "Nothing was charged" in done.details
+        assert line.written == b""  # not even an ENQ went out
+        assert not service.in_transaction
+        journal = PaymentJournal(service.journal_path)
+        try:
+            stored = journal.get(tx.id)
+        finally:
+            journal.close()
+        assert stored is not None and stored.outcome == "not_sent"
+    finally:
+        await service.stop()
