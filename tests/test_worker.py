@@ -254,7 +254,7 @@ def test_commands_after_stop_are_refused_and_cancelled_ones_are_skipped() -> Non
         return True
 
     worker: DeviceWorker[None] = DeviceWorker(
-        "scale s", session, logger=log, retry_min=1, retry_max=1, status=UP
+        "scale s", session, logger=log, retry_min=1, retry_max=1, status=UP, device="the scale"
     )
     worker.start()
     assert ready.wait(10)
@@ -265,7 +265,7 @@ def test_commands_after_stop_are_refused_and_cancelled_ones_are_skipped() -> Non
     kept.result(timeout=10)
     assert ran == ["kept"]
     worker.stop(timeout=10)
-    with pytest.raises(CommandDropped, match="stopped"):
+    with pytest.raises(CommandDropped, match=r"^Cannot do it: the scale is stopped$"):
         worker.submit(lambda _: None).result(timeout=0)
 
 

@@ -185,6 +185,7 @@ class DeviceWorker(Generic[C]):
         retry_max: float,
         status: DeviceStatus,
         thread_name: str | None = None,
+        device: str | None = None,
         after_session: Callable[[], None] | None = None,
         ends_session: tuple[type[BaseException], ...] = (TransportError,),
         wake_cuts_backoff: bool = False,
@@ -194,7 +195,9 @@ class DeviceWorker(Generic[C]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.label = label
-        """How the device is named in log lines and messages: ``scale front``."""
+        """How the device is named in log lines: ``scale front``."""
+        self.device = device or label
+        """How the cashier is told which device a dropped command was for: ``the scale``."""
         self.log = logger
         self.backoff = Backoff(retry_min, retry_max)
         self.status_log = StatusLog(
@@ -246,7 +249,7 @@ class DeviceWorker(Generic[C]):
             thread.join(timeout)
         ended = thread is None or not thread.is_alive()
         if ended:
-            self._drop_commands(f"{self.label} is stopped")
+            self._drop_commands(f"{self.device} is stopped")
         for callback in self._on_stop:
             try:
                 callback()
@@ -306,7 +309,7 @@ class DeviceWorker(Generic[C]):
         future: Future[T] = Future()
         with self._signal:
             if self._stop.is_set():
-                future.set_exception(CommandDropped(f"Cannot do it: {self.label} is stopped"))
+                future.set_exception(CommandDropped(f"Cannot do it: {self.device} is stopped"))
                 return future
             self._commands.append((command, future))
             self._signal.notify_all()
@@ -387,7 +390,7 @@ class DeviceWorker(Generic[C]):
                     break
                 self._pause(delay)
         finally:
-            self._drop_commands(f"{self.label} is stopped")
+            self._drop_commands(f"{self.device} is stopped")
             self._exited = True
 
     def _end_session(self) -> None:
@@ -398,7 +401,7 @@ class DeviceWorker(Generic[C]):
                 self._after_session()
             except Exception:
                 self.log.exception("%s: cleaning up after the session failed", self.label)
-        self._drop_commands(f"{self.label} is not connected")
+        self._drop_commands(f"{self.device} is not connected")
 
     def _pause(self, delay: float) -> None:
         if self._wake_cuts_backoff:

@@ -265,6 +265,7 @@ class SerialScaleService:
             retry_max=self.timing.retry_max,
             status=DeviceStatus("connecting", ("Starting the scale service",)),
             thread_name=f"scale-{name}",
+            device="the scale",
             after_session=self._forget_reading,
             activity=self.activity,
         )

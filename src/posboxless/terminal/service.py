@@ -123,6 +123,7 @@ class TeliumTerminalService:
             retry_max=retry_max,
             status=DeviceStatus("connecting", ("Starting the payment terminal service",)),
             thread_name=f"terminal-{self.name}",
+            device="the payment terminal",
             after_session=self._port_closed,
             # any failure during a transaction ends the session, as a lost line does
             ends_session=(Exception,),
