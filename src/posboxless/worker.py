@@ -33,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from posboxless.device import Activity, DeviceStatus, DeviceUnavailable
+from posboxless.device import Activity, DeviceStatus, DeviceUnavailable, StatusName
 from posboxless.transports.base import TransportError
 
 T = TypeVar("T")
@@ -296,6 +296,10 @@ class DeviceWorker(Generic[C]):
     def set_status(self, status: DeviceStatus, level: int | None = None) -> bool:
         """Publish the device's status (logged if it changed; see ``StatusLog``)."""
         return self.status_log.set(status, level)
+
+    def report(self, status: StatusName, message: str, level: int | None = None) -> bool:
+        """``set_status`` for the usual status of one message."""
+        return self.set_status(DeviceStatus(status, (message,)), level)
 
     def set_stopped(self, message: str) -> None:
         """The service stopped the device: shown, not logged as a failure."""

@@ -25,7 +25,6 @@ from posboxless.device import (
     DeviceStatus,
     PoleDisplaySimulatorView,
     PoleDisplaySnapshot,
-    StatusName,
 )
 from posboxless.linedisplay.commands import CommandSet
 from posboxless.linedisplay.screens import screen_for
@@ -192,9 +191,6 @@ class PoleDisplayService:
 
     # ---- worker thread ------------------------------------------------------------------------
 
-    def _set_status(self, status: StatusName, message: str) -> None:
-        self._worker.set_status(DeviceStatus(status, (message,)))
-
     def _forget_shown(self) -> None:
         self._shown = None
 
@@ -203,7 +199,7 @@ class PoleDisplayService:
         try:
             transport.open()
         except TransportError as exc:
-            self._set_status("disconnected", str(exc))
+            self._worker.report("disconnected", str(exc))
             return False
         # a display that was away shows nothing (or something stale): write the screen again
         with self._wanted_lock:
@@ -222,13 +218,13 @@ class PoleDisplayService:
     def _failed(self, exc: TransportError) -> None:
         text = str(exc)
         if "timeout" in text.lower():
-            self._set_status(
+            self._worker.report(
                 "error",
                 f"The customer display on {self.port} does not take data (write timed out): "
                 f"check that it is on, its cable, and the serial settings ({self.settings})",
             )
         else:
-            self._set_status("disconnected", f"Customer display on {self.port}: {text}")
+            self._worker.report("disconnected", f"Customer display on {self.port}: {text}")
 
     def _serve(self, transport: Transport) -> bool:
         misses = 0
@@ -264,7 +260,7 @@ class PoleDisplayService:
                         self.activity.counters.get("no_answer", 0) + 1
                     )
                     if misses >= self.timing.misses_before_error:
-                        self._set_status(
+                        self._worker.report(
                             "error",
                             f"No answer from the customer display on {self.port} after "
                             f"{misses} messages: check that it is on, its cable and the "
@@ -274,7 +270,7 @@ class PoleDisplayService:
 
     def _connected(self) -> None:
         c = self.commands
-        self._set_status(
+        self._worker.report(
             "connected",
             f"Connected to the {c.profile} customer display ({c.rows}×{c.width}) on "
             f"{self.port} ({self.settings})",

@@ -23,7 +23,6 @@ from posboxless.device import (
     ScaleReading,
     ScaleSimulatorControl,
     ScaleSnapshot,
-    StatusName,
 )
 from posboxless.scale import adam, toledo8217
 from posboxless.scale.discovery import PortLocator, ScaleNotFound
@@ -397,9 +396,6 @@ class SerialScaleService:
 
     # ---- worker thread ------------------------------------------------------------------------
 
-    def _set_status(self, status: StatusName, message: str) -> None:
-        self._worker.set_status(DeviceStatus(status, (message,)))
-
     def _forget_reading(self) -> None:
         self._reading = None
 
@@ -408,7 +404,7 @@ class SerialScaleService:
         try:
             port = self.locator.resolve()
         except ScaleNotFound as exc:
-            self._set_status("disconnected", str(exc))
+            self._worker.report("disconnected", str(exc))
             return False
         transport = self._transport_factory(port, self.settings)
         try:
@@ -422,16 +418,16 @@ class SerialScaleService:
                     " (a browser reading the scale over Web Serial? sudo posboxless doctor "
                     'names the program; [scale] owner = "browser" leaves the scale to it)'
                 )
-            self._set_status("disconnected", message)
+            self._worker.report("disconnected", message)
             return False
         self.port = port
-        self._set_status(
+        self._worker.report(
             "connecting", f"Waiting for the {self._session.display_name} scale on {port}"
         )
         try:
             return self._serve(transport)
         except TransportError as exc:
-            self._set_status("disconnected", f"Scale disconnected from {port}: {exc}")
+            self._worker.report("disconnected", f"Scale disconnected from {port}: {exc}")
             return True
         finally:
             transport.close()
@@ -457,13 +453,13 @@ class SerialScaleService:
                 if misses >= self.timing.misses_before_error:
                     what = "Unreadable answers" if exc.garbled else "No answer"
                     hint = self._session.hint(self.settings)
-                    self._set_status("error", f"{what} from the scale on {self.port}: {hint}")
+                    self._worker.report("error", f"{what} from the scale on {self.port}: {hint}")
                 continue
             misses = 0
             answered = True
             self._reading = reading
             self.activity.ok("readings")
-            self._set_status(
+            self._worker.report(
                 "connected",
                 f"Connected to {self._session.display_name} scale on {self.port} ({self.settings})",
             )

@@ -76,7 +76,7 @@ class ReaderThread:
         return self._worker.stopping
 
     def _set(self, status: StatusName, message: str, level: int = logging.INFO) -> None:
-        self._worker.set_status(DeviceStatus(status, (message,)), level)
+        self._worker.report(status, message, level)
 
     def start(self) -> None:
         self._worker.start()

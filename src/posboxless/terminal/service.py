@@ -33,7 +33,6 @@ from posboxless.device import (
     DeviceStatus,
     DeviceUnavailable,
     InvalidInput,
-    StatusName,
     TerminalSimulatorControl,
     TerminalSnapshot,
 )
@@ -379,9 +378,6 @@ class TeliumTerminalService:
 
     # ---- worker thread ---------------------------------------------------------------------------
 
-    def _set_status(self, status: StatusName, message: str) -> None:
-        self._worker.set_status(DeviceStatus(status, (message,)))
-
     def _port_closed(self) -> None:
         """After each session: no new payment is taken until the port is open again."""
         self._port_open = False
@@ -390,7 +386,7 @@ class TeliumTerminalService:
         port = self._locate()
         if port is None:
             wanted = self.config.usb or KNOWN_USB_IDS[0]
-            self._set_status(
+            self._worker.report(
                 "disconnected",
                 "No payment terminal found (no serial port with USB id "
                 f"{wanted[0]:04x}:{wanted[1]:04x}); plug it in or set payment_terminal.port",
@@ -400,15 +396,17 @@ class TeliumTerminalService:
         try:
             transport.open()
         except TransportError as exc:
-            self._set_status("disconnected", str(exc))
+            self._worker.report("disconnected", str(exc))
             return False
         self.port = port
         self._port_open = True
-        self._set_status("connected", f"Telium terminal on {port} ({self.config.serial_settings})")
+        self._worker.report(
+            "connected", f"Telium terminal on {port} ({self.config.serial_settings})"
+        )
         try:
             self._serve(transport)
         except TransportError as exc:
-            self._set_status("disconnected", f"Payment terminal disconnected from {port}: {exc}")
+            self._worker.report("disconnected", f"Payment terminal disconnected from {port}: {exc}")
         finally:
             transport.close()
         return True
@@ -620,7 +618,7 @@ class TeliumTerminalService:
             )  # fmt: skip
             return
         if session.ending is telium.Ending.NOT_SENT:
-            self._set_status(
+            self._worker.report(
                 "error",
                 f"The payment terminal on {self.port} did not take the request "
                 f"({session.reason}): check that it is on and that its cash-register "
@@ -639,7 +637,7 @@ class TeliumTerminalService:
             )
             return
         answer = session.answer
-        self._set_status(
+        self._worker.report(
             "connected", f"Telium terminal on {self.port} ({self.config.serial_settings})"
         )
         numeric = telium.CURRENCIES[tx.currency][0]
