@@ -31,11 +31,12 @@ def test_french_text_per_code_table(
     code_table: int | None, shown: str, replaced: tuple[str, ...]
 ) -> None:
     layout = Layout(width=30, code_table=code_table)
-    screen = layout.screen(["Crème brûlée à ç € œuf"])
-    assert screen.text[0].rstrip() == shown
-    assert screen.replaced == replaced
-    assert screen.data[0] == screen.text[0].encode(layout.codec)
-    assert len(screen.data[0]) == 30
+    for _ in range(2):  # the second time from what the layout remembers of each character
+        screen = layout.screen(["Crème brûlée à ç € œuf"])
+        assert screen.text[0].rstrip() == shown
+        assert screen.replaced == replaced
+        assert screen.data[0] == screen.text[0].encode(layout.codec)
+        assert len(screen.data[0]) == 30
 
 
 def test_control_characters_never_reach_the_display() -> None:
@@ -46,6 +47,7 @@ def test_control_characters_never_reach_the_display() -> None:
 
 def test_french_character_set_cannot_show_remapped_ascii() -> None:
     layout = Layout(code_table=19, international="france")
+    assert layout.screen(["mail shop 1"]).text[0].rstrip() == "mail shop 1"
     screen = layout.screen(["mail@shop {1} | ~"])
     assert screen.text[0].rstrip() == "mailashop (1) ! -"
     emulator = DisplayEmulator("aures")

@@ -84,6 +84,8 @@ class Layout:
         self.france = international == "france"
         self._encoder = TextEncoder(self.codec)
         self._cache: dict[str, str | None] = {}
+        self._plain: set[str] = set()
+        """Characters known to be shown as they are (a subset of the cache)."""
 
     def screen(self, lines: list[str]) -> Screen:
         """``lines`` beyond the display's rows must have been refused by the caller; missing
@@ -98,8 +100,12 @@ class Layout:
 
     def showable(self, line: str, replaced: list[str]) -> str:
         """``line`` with every character the display cannot show replaced (and listed)."""
+        line = unicodedata.normalize("NFC", line)
+        # A message per keystroke: a line of characters already seen as plain is checked in C
+        if self._plain.issuperset(line):
+            return line
         out = []
-        for char in unicodedata.normalize("NFC", line):
+        for char in line:
             substitute = self._substitute(char)
             if substitute is None:
                 out.append(char)
@@ -127,6 +133,8 @@ class Layout:
                 result = self._nearest(char)
         if len(self._cache) < 4096:
             self._cache[char] = result
+            if result is None:
+                self._plain.add(char)
         return result
 
     def _nearest(self, char: str) -> str:
