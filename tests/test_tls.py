@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives import serialization
 
 from posboxless import tls
 
+from .ops.certs import mint
+
 
 def san(path: Path) -> x509.SubjectAlternativeName:
     cert = x509.load_pem_x509_certificate(path.read_bytes())
@@ -98,33 +100,7 @@ def _ca(files: tls.TlsFiles) -> x509.Certificate:
 
 
 def _mint(tmp_path: Path, name: x509.GeneralName) -> x509.Certificate:
-    """What a thief of ca.key would do: sign a certificate for a site of their choice."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    ca = x509.load_pem_x509_certificate((tmp_path / "tls" / "ca.pem").read_bytes())
-    ca_key = serialization.load_pem_private_key((tmp_path / "tls" / "ca.key").read_bytes(), None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "site")]))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([name]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    return mint(tmp_path / "tls", name)[0]
 
 
 def _verifies(ca: x509.Certificate, leaf: x509.Certificate, name: x509.GeneralName) -> bool:

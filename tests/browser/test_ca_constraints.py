@@ -5,16 +5,13 @@ Name Constraints extension can make the difference."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -22,9 +19,9 @@ from starlette.routing import Route
 from posboxless import tls
 from posboxless.ops.browser_policies import ca_base64
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS
+from ..chromium import launched
 from ..live import live_server
-from .test_lna import _mount_namespaces_work, chromium_with_policy
+from ..ops.certs import mint
 
 pytestmark = pytest.mark.browser
 
@@ -38,28 +35,7 @@ def _site() -> Starlette:
 
 def _mint(tmp_path: Path, name: str) -> tuple[Path, Path]:
     """A certificate for ``name`` signed with the till's CA key, as a thief of ca.key would."""
-    ca = x509.load_pem_x509_certificate((tmp_path / "tls" / "ca.pem").read_bytes())
-    ca_key = serialization.load_pem_private_key((tmp_path / "tls" / "ca.key").read_bytes(), None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    cert, key = mint(tmp_path / "tls", x509.DNSName(name), common_name=name)
     cert_path, key_path = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
@@ -74,26 +50,13 @@ def _mint(tmp_path: Path, name: str) -> tuple[Path, Path]:
 
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
-    if CHROMIUM is None:
-        pytest.skip("the distribution's chromium is not installed (apt-get install chromium)")
-    if not _mount_namespaces_work():
-        pytest.skip("no user+mount namespaces here: the managed policy cannot be given")
     files = tls.ensure_certificates(tmp_path, ["till1"], ["127.0.0.1"])
     assert files.ca is not None
     policy = {"CACertificates": [ca_base64(files.ca.read_bytes())]}
     rules = "MAP www.bank.example 127.0.0.1, MAP kitchen.localhost 127.0.0.1"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_with_policy(tmp_path, policy),
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"],
-            headless=True,
-        )
-        try:
-            yield browser, tmp_path
-        finally:
-            browser.close()
+    args = (f"--host-resolver-rules={rules}",)
+    with launched(policy=policy, tmp_path=tmp_path, args=args) as browser:
+        yield browser, tmp_path
 
 
 def _load(browser: Any, url: str) -> str:

@@ -5,27 +5,25 @@ enforces CORS itself: an allowed origin reads the answer; another origin prints 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from posboxless.printer.escpos.decoder import DecodedImage
 
 from ..epos.odoo_bodies import drawer_body, odoo_receipt, receipt_body
 from ..epos.rig import till
 from ..live import live_server
+from .pages import pos_site, run_page
 
 pytestmark = pytest.mark.browser
 
 SOURCE = odoo_receipt(lines=2).convert("L").point(lambda v: 0 if v < 128 else 255).convert("1")
 
-POS_PAGE = """<!doctype html><html><body><pre id="result">running</pre><script>
+PRINT = """
 const params = new URL(location).searchParams;
 const url = params.get("printer") + "/cgi-bin/epos/service.cgi?devid=local_printer";
 function read(text) {  // as Odoo 17-19: DOMParser, querySelector("response")
@@ -45,53 +43,28 @@ function viaXhr(body) {  // as jQuery in Odoo 15/16: form-encoded label, raw XML
     xhr.send(body);
   });
 }
-(async () => {
-  const out = {};
-  try {
-    const receipt = await (await fetch("/body/receipt")).text();
-    const drawer = await (await fetch("/body/drawer")).text();
-    const answer = await fetch(url, {method: "POST", body: receipt,
-                                     signal: AbortSignal.timeout(15000)});
-    out.receipt = read(await answer.text());
-    out.drawer = read(await viaXhr(drawer));
-  } catch (e) { out.error = String(e); }
-  document.getElementById("result").textContent = JSON.stringify(out);
-})();
-</script></body></html>"""
+report(async (out) => {
+  const receipt = await (await fetch("/body/receipt")).text();
+  const drawer = await (await fetch("/body/drawer")).text();
+  const answer = await fetch(url, {method: "POST", body: receipt,
+                                   signal: AbortSignal.timeout(15000)});
+  out.receipt = read(await answer.text());
+  out.drawer = read(await viaXhr(drawer));
+});
+"""
 
 
-def pos_site() -> Starlette:
-    bodies = {"receipt": receipt_body(SOURCE, 19), "drawer": drawer_body(15)}
-
-    async def page(request: Any) -> HTMLResponse:
-        return HTMLResponse(POS_PAGE)
-
-    async def body(request: Any) -> Response:
-        return Response(bodies[request.path_params["name"]], media_type="text/plain")
-
-    return Starlette(routes=[Route("/pos", page), Route("/body/{name}", body)])
-
-
-def run_page(browser: Any, site: str, printer: str) -> dict[str, Any]:
-    page = browser.new_page()
-    try:
-        page.goto(f"{site}/pos?printer={printer}")
-        page.wait_for_function(
-            "document.getElementById('result').textContent !== 'running'", timeout=30000
-        )
-        result: dict[str, Any] = json.loads(page.text_content("#result") or "{}")
-        return result
-    finally:
-        page.close()
+def epos_site() -> Starlette:
+    return pos_site(PRINT, bodies={"receipt": receipt_body(SOURCE, 19), "drawer": drawer_body(15)})
 
 
 def test_chromium_prints_from_an_allowed_origin_only(browser: Any, tmp_path: Path) -> None:
     with (
-        live_server(pos_site()) as good_site,
-        live_server(pos_site()) as other_site,
+        live_server(epos_site()) as good_site,
+        live_server(epos_site()) as other_site,
         till(tmp_path, allowed_origins=(good_site,)) as t,
     ):
-        result = run_page(browser, good_site, t.url)
+        result = run_page(browser, good_site, printer=t.url)
         assert result.get("error") is None, result
         assert result["receipt"] == {"success": True, "code": "", "status": 2}
         assert result["drawer"]["success"] is True and result["drawer"]["code"] == ""
@@ -103,7 +76,7 @@ def test_chromium_prints_from_an_allowed_origin_only(browser: Any, tmp_path: Pat
         assert doc.pulses == [(2, 100, 400), (5, 100, 400)]
         before = t.printed()
 
-        refused = run_page(browser, other_site, t.url)
+        refused = run_page(browser, other_site, printer=t.url)
         assert "error" in refused, refused  # the browser lets the page read nothing
         after = t.printed()  # nothing printed or kicked (status polls go on)
         assert (len(after.images), after.pulses) == (len(before.images), before.pulses)
