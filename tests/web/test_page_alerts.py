@@ -23,7 +23,7 @@ from posboxless.printer.queue import JobQueue
 from posboxless.services import Services, build_services
 from tests.helpers import wait_until
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS
+from ..chromium import CHROMIUM, launched
 from ..live import live_server
 from ..ops.certs import write_certificate
 
@@ -127,14 +127,8 @@ def test_the_page_without_javascript_already_shows_the_banners(devices_down: Pro
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if CHROMIUM is None:
-        pytest.skip("the distribution's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.mark.browser
