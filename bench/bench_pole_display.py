@@ -38,6 +38,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Coroutine
@@ -67,43 +68,111 @@ class SerialLine(SerialTransport):
 
 
 class Proxy:
-    """The real app and the real display service on a simulated display."""
+    """The real app and the real display service: on a display of its own (``serial``: a
+    simulated DM-D110 on a pty), or on the display port of a printer (``printer``: the real
+    printer service and worker on the loopback TCP printer simulator, which passes the display's
+    bytes to a display emulator)."""
 
-    def __init__(self, baud: int) -> None:
+    def __init__(self, via: str, baud: int) -> None:
         from posboxless.app import create_app
-        from posboxless.config import Config, ServerConfig
+        from posboxless.config import Config, ServerConfig, parse_config
+        from posboxless.device import ServiceContext
         from posboxless.linedisplay import commands
+        from posboxless.linedisplay.factory import create_customer_display
         from posboxless.linedisplay.service import PoleDisplayService
+        from posboxless.printer.service import EscPosPrinterService
+        from posboxless.printer.simulator import TcpPrinterSimulator
         from posboxless.services import Services
+        from posboxless.transports.tcp import TcpTransport
 
-        line = type("Line", (SerialLine,), {"baud": baud})
-        self.simulator = PoleDisplaySimulator(dialect="epson").start()
-        self.display = PoleDisplayService(
-            port=self.simulator.port,
-            settings=SerialSettings(baudrate=baud or 9600, write_timeout=2.0),
-            commands=commands.PROFILES["epson"],
-            welcome=("Welcome!", ""),
-            transport_factory=line,
-        )
-        config = Config(server=ServerConfig(data_dir=Path("/tmp/posboxless-bench")))
-        self.server = ThreadedServer(create_app(config, Services(customer_display=self.display)))
+        data_dir = Path(tempfile.mkdtemp(prefix="posboxless-bench-"))
+        # The services live on a loop of their own, as the server's own loop is uvicorn's.
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        self.via = via
+        self.sim: Any
+        self.printer: EscPosPrinterService | None = None
+        if via == "serial":
+            self.sim = PoleDisplaySimulator(dialect="epson").start()
+            self.services = Services(
+                customer_display=PoleDisplayService(
+                    port=self.sim.port,
+                    settings=SerialSettings(baudrate=baud or 9600, write_timeout=2.0),
+                    commands=commands.PROFILES["epson"],
+                    welcome=("Welcome!", ""),
+                    transport_factory=type("Line", (SerialLine,), {"baud": baud}),
+                )
+            )
+        else:
+            self.sim = TcpPrinterSimulator().start()
+            config = parse_config(
+                {
+                    "server": {"data_dir": str(data_dir)},
+                    "printer": [{"name": "receipt", "host": f"127.0.0.1:{self.sim.port}"}],
+                    "customer_display": {"printer": "receipt", "welcome": ["Welcome!", ""]},
+                }
+            )
+            assert config.printers and config.customer_display is not None
+            self.printer = EscPosPrinterService(
+                config.printers[0], TcpTransport(self.sim.host, self.sim.port), data_dir
+            )
+            display = create_customer_display(
+                config.customer_display,
+                ServiceContext(data_dir=data_dir, simulate=False),
+                {"receipt": self.printer},
+            )
+            self.services = Services(
+                printers={"receipt": self.printer},
+                default_printer_name="receipt",
+                customer_display=display,
+            )
+        app = create_app(Config(server=ServerConfig(data_dir=data_dir)), self.services)
+        self.server = ThreadedServer(app)
         self.port = self.server.port
 
+    def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(work, self._loop).result(30)
+
     def __enter__(self) -> Proxy:
-        asyncio.run(self.display.start())
+        self._run(self.services.start())
         self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.stop()
-        asyncio.run(self.display.stop())
-        self.simulator.close()
+        self._run(self.services.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self.via == "serial":
+            self.sim.close()
+        else:
+            self.sim.stop()
 
     def loop_cpu(self) -> float:
         """CPU seconds of the thread that runs the event loop (every answer waits on it)."""
         ident = self.server.thread.ident
         assert ident is not None
         return time.clock_gettime(time.pthread_getcpuclockid(ident))
+
+    def shows(self) -> list[str]:
+        return list(self.sim.lines if self.via == "serial" else self.sim.printer.display_lines)
+
+    def wait_shows(self, lines: list[str], timeout: float) -> bool:
+        if self.via == "serial":
+            return bool(self.sim.wait_for(lines, timeout))
+        return bool(self.sim.printer.wait_display(lines, timeout))
+
+    def display_bytes(self) -> int:
+        """Bytes the display was sent so far (those a printer passed on; 0 on its own port,
+        where the screens are counted)."""
+        return int(self.sim.printer.display_bytes) if self.printer is not None else 0
+
+    def screens_written(self) -> int:
+        """Screens written to the display so far (by the display's worker or the printer's)."""
+        if self.printer is not None:
+            return int(self.printer.snapshot().activity.counters.get("display_frames", 0))
+        display = self.services.customer_display
+        assert display is not None
+        return int(display.details()["counters"].get("shown", 0))
 
 
 # ---- the POS (a separate process, so that its CPU is not the server's GIL) --------------------
@@ -251,9 +320,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "messages": args.messages,
         "connections": args.connections,
         "baud": args.baud,
+        "via": args.via,
         "hello_every_ms": HELLO_EVERY * 1000,
     }
-    with Proxy(args.baud) as proxy:
+    with Proxy(args.via, args.baud) as proxy:
         client = subprocess.Popen(
             [
                 sys.executable,
@@ -280,16 +350,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ask("warm")  # both floods then meet a server that has answered calls before
             results["hello_alone"] = ask(f"hello {args.seconds}")["hello"]
             for method in ("handshake", DISPLAY_CALL):
-                before = dict(proxy.display.details()["counters"])
+                written, sent = proxy.screens_written(), proxy.display_bytes()
                 loop, process = proxy.loop_cpu(), time.process_time()
                 flooded = ask(f"flood {method}")
                 flooded["loop_cpu_per_call_us"] = (proxy.loop_cpu() - loop) / args.messages * 1e6
                 flooded["process_cpu_per_call_us"] = (
                     (time.process_time() - process) / args.messages * 1e6
                 )
-                after = proxy.display.details()["counters"]
-                for counter in ("shown", "collapsed"):
-                    flooded[f"screens_{counter}"] = after.get(counter, 0) - before.get(counter, 0)
+                flooded["screens_written"] = proxy.screens_written() - written
+                flooded["display_bytes"] = proxy.display_bytes() - sent
                 results[method] = flooded
                 time.sleep(0.5)
             last = ask("last")
@@ -298,18 +367,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             client.wait(30)
         expected = [line.ljust(20) for line in last["lines"]]
         results["last_not_true"] = last["not_true"]
-        results["display_ends_on_last"] = proxy.simulator.wait_for(expected, 10.0)
-        results["display_shows"] = proxy.simulator.lines
+        results["display_ends_on_last"] = proxy.wait_shows(expected, 10.0)
+        results["display_shows"] = proxy.shows()
     return results
 
 
 def report(results: dict[str, Any]) -> None:
     alone = results["hello_alone"]
     floor, display = results["handshake"], results[DISPLAY_CALL]
+    serial = results["via"] == "serial"
+    where = "on its own port" if serial else "on the display port of a TCP printer"
+    speed = f"at {results['baud'] or 'pty'} baud " if serial else ""
     print(
         f"{results['messages']} calls due within 1 s on {results['connections']} keep-alive "
-        f"connections; hello every {results['hello_every_ms']:g} ms; display at "
-        f"{results['baud'] or 'pty'} baud\n"
+        f"connections; hello every {results['hello_every_ms']:g} ms; display {speed}{where}\n"
     )
     print(f"{'':<22} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
 
@@ -343,10 +414,18 @@ def report(results: dict[str, Any]) -> None:
         f"p99 {results['display_over_handshake_answer_p99_ms']:.2f}x, event-loop CPU "
         f"{results['display_over_handshake_loop_cpu']:.2f}x"
     )
+    sent = (
+        f"the display was sent {display['screens_written']} screens for {display['calls']} messages"
+    )
+    if not serial:  # what the printer must pass on to the display at the display's speed
+        baud = results["baud"] or 9600
+        sent += (
+            f" ({display['display_bytes']} bytes: {display['display_bytes'] * 10 / baud:.1f} s "
+            f"of a {baud}-baud display line)"
+        )
     print(
-        f"the display was sent {display['screens_shown']} screens "
-        f"({display['screens_collapsed']} messages collapsed); after one last message it shows "
-        f"{results['display_shows']}: the last message: {results['display_ends_on_last']}"
+        f"{sent}; after one last message it shows {results['display_shows']}: the last "
+        f"message: {results['display_ends_on_last']}"
     )
 
 
@@ -358,6 +437,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000, help="calls in each flood")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--baud", type=int, default=9600, help="the display's speed; 0: the pty's")
+    parser.add_argument(
+        "--via",
+        choices=("serial", "printer"),
+        default="serial",
+        help="the display on its own serial port, or on the display port of a TCP printer",
+    )
     parser.add_argument("--pos", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pos:
@@ -366,8 +451,9 @@ def main() -> None:
     results = run(args)
     report(results)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_pole_display.json").write_text(json.dumps(results, indent=2))
-    print(f"\nwritten to {os.path.relpath(RESULTS / 'bench_pole_display.json')}")
+    name = "bench_pole_display.json" if args.via == "serial" else "bench_pole_display_printer.json"
+    (RESULTS / name).write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {os.path.relpath(RESULTS / name)}")
 
 
 if __name__ == "__main__":
