@@ -5,9 +5,13 @@ ends showing the last message. The answer of ``send_text_customer_display`` must
 display, so a display call should cost the server what its cheapest call costs: the same flood of
 ``handshake`` calls (which does nothing) is the floor, measured in the same run.
 
-The bench process holds the real app (uvicorn in a thread), the real display service and a
-simulated Epson DM-D110 on a pty; each write of the service lasts as long as it would on a serial
-line at ``--baud`` (10 bits a byte; 0: as fast as the pty takes it). A second process is the POS:
+The bench process holds the real app (uvicorn in a thread) and the real display service. With
+``--via serial`` (the default) the display is a simulated Epson DM-D110 on a pty, and each write
+of the service lasts as long as it would on a serial line at ``--baud`` (10 bits a byte; 0: as
+fast as the pty takes it). With ``--via printer`` it hangs off the display port of the real
+printer service and worker on the loopback TCP printer simulator; the simulator takes the bytes
+at once, so the bytes it passed on are counted, with the time a display line at ``--baud`` would
+need for them (a real printer passes them on at the display's speed). A second process is the POS:
 a ``hello`` poller every 5 ms (a blocking socket on its own keep-alive connection), and the
 floods, sent as pre-built HTTP/1.1 requests with raw asyncio streams on ``--connections``
 keep-alive connections, each sending its next call once the previous one is answered (as a
@@ -24,9 +28,10 @@ must be what the display ends showing; and the screens the display was actually 
 collapses into those it had time for). Only loopback and a pty are used.
 
     .venv/bin/python bench/bench_pole_display.py [--seconds 5] [--messages 1000]
-        [--connections 10] [--baud 9600]
+        [--connections 10] [--baud 9600] [--via serial|printer]
 
-Results go to bench/results/bench_pole_display.json.
+Results go to bench/results/bench_pole_display.json (``--via printer``:
+bench_pole_display_printer.json).
 """
 
 from __future__ import annotations
