@@ -177,7 +177,7 @@ class Proxy:
             return int(self.printer.snapshot().activity.counters.get("display_frames", 0))
         display = self.services.customer_display
         assert display is not None
-        return int(display.details()["counters"].get("shown", 0))
+        return int(display.snapshot().activity.counters.get("shown", 0))
 
 
 # ---- the POS (a separate process, so that its CPU is not the server's GIL) --------------------
