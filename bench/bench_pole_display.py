@@ -173,8 +173,6 @@ class Proxy:
 
     def screens_written(self) -> int:
         """Screens written to the display so far (by the display's worker or the printer's)."""
-        if self.printer is not None:
-            return int(self.printer.snapshot().activity.counters.get("display_frames", 0))
         display = self.services.customer_display
         assert display is not None
         return int(display.snapshot().activity.counters.get("shown", 0))
