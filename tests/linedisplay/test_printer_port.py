@@ -68,7 +68,13 @@ def frame(lines: list[str]) -> bytes:
 class Till:
     """A printer simulator, the printer service on it, the display through it, the server."""
 
-    def __init__(self, tmp_path: Path, sim: TcpPrinterSimulator, **display: Any) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        sim: TcpPrinterSimulator,
+        settings: WorkerSettings = FAST,
+        **display: Any,
+    ) -> None:
         self.sim = sim
         self.printer = sim.printer
         config = parse_config(
@@ -80,7 +86,7 @@ class Till:
         )
         assert config.printers and config.customer_display is not None
         self.service = EscPosPrinterService(
-            config.printers[0], TcpTransport(sim.host, sim.port), tmp_path, settings=FAST
+            config.printers[0], TcpTransport(sim.host, sim.port), tmp_path, settings=settings
         )
         ctx = ServiceContext(data_dir=tmp_path, simulate=False)
         display_service = create_customer_display(
@@ -380,3 +386,31 @@ async def test_the_welcome_text_comes_back_when_the_pos_goes_quiet(
         assert till.printer.wait_display(["Point of Sale Closed", "See you soon!".ljust(20)], 10)
         assert till.printer.wait_display(welcome, 10)
         assert till.service.journal(100) == []
+
+
+async def test_a_screen_does_not_wait_for_the_next_status_poll(
+    tmp_path: Path, sim: TcpPrinterSimulator
+) -> None:
+    """Polls every 10 minutes: each screen still goes out at once (the worker is woken)."""
+    rare_polls = WorkerSettings(status_interval=600, status_timeout=0.3, retry_min=0.02)
+    till = Till(tmp_path, sim, settings=rare_polls)
+    with live_server(till.app, services=till.services) as url, httpx.Client(base_url=url) as http:
+        assert till.printer.wait_display(["Bienvenue".center(20), " " * 20], 10)
+        for n in range(3):
+            lines = [f"Article {n}".ljust(20), "1 x 2.00".ljust(20)]
+            assert till.send(http, lines)["result"] is True
+            assert till.printer.wait_display(lines, 10), n
+
+
+async def test_paper_out_still_passes_screens_to_the_display(
+    tmp_path: Path, sim: TcpPrinterSimulator
+) -> None:
+    """The printer cannot print but passes data on: the display keeps working."""
+    sim.printer.state = "paper_out"
+    till = Till(tmp_path, sim)
+    with live_server(till.app, services=till.services) as url, httpx.Client(base_url=url) as http:
+        assert wait_until(lambda: till.status(http)["printer"]["status"] == "error")
+        lines = ["Total".ljust(20), "4.20".ljust(20)]
+        assert till.send(http, lines)["result"] is True
+        assert till.printer.wait_display(lines, 10)
+        assert till.status(http)["customer_display"]["status"] == "connected"
