@@ -18,8 +18,11 @@ from posboxless.config import parse_config
 from posboxless.ops.checks import run_checks
 from posboxless.ops.layout import Layout
 from posboxless.ops.probe import Probe
-from posboxless.services import build_services, claimed_serial_ports
+from posboxless.services import Services, build_services, claimed_serial_ports
 from posboxless.settings import ConfigError
+from posboxless.web import hw_proxy
+from posboxless.web.hw_calls import KindWeb
+from posboxless.web.jsonrpc import RpcError
 
 from .fakekind import kind as bell
 from .fakekind.service import BellConfig, BellService
@@ -101,3 +104,26 @@ def test_doctor_runs_its_checks(bell_registered: None, tmp_path: Path) -> None:
     (layout.root / "dev/ttyBELL0").touch()
     [check] = [r for r in run_checks(None, probe) if r.name == "bell 'door'"]
     assert check.level == "ok"
+
+
+async def _true(call: object) -> bool:
+    return True
+
+
+def test_a_method_claimed_twice_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = hw_proxy.web_parts()
+    twice = KindWeb(handlers=lambda context: {"scale_read": _true})
+    monkeypatch.setattr(hw_proxy, "web_parts", lambda: [*found, twice])
+    with pytest.raises(ValueError, match="scale_read"):
+        hw_proxy.HwProxyApi(Services(), 1024)
+
+
+async def test_a_kind_may_take_over_an_unsupported_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    unsupported = hw_proxy.HwProxyApi(Services(), 1024).handlers["payment_request"]
+    with pytest.raises(RpcError) as refused:
+        await unsupported(None)  # type: ignore[arg-type]
+    assert refused.value.name == "posboxless.NotSupported"
+    found = hw_proxy.web_parts()
+    payments = KindWeb(handlers=lambda context: {"payment_request": _true})
+    monkeypatch.setattr(hw_proxy, "web_parts", lambda: [*found, payments])
+    assert hw_proxy.HwProxyApi(Services(), 1024).handlers["payment_request"] is _true

@@ -78,11 +78,15 @@ class HwProxyApi:
             "log": self.log_call,
         }
         for kind in self.kinds:
-            self.handlers.update(kind.handlers(self.context))
+            for name, handler in kind.handlers(self.context).items():
+                if name in self.handlers:  # never one kind silently answering for another
+                    raise ValueError(f"/hw_proxy/{name} is claimed twice (by device kinds)")
+                self.handlers[name] = handler
+        # Only where no kind answers: a kind may take over a call posboxless did not support.
         for name in _LOG_STUBS:
-            self.handlers[name] = self._log_stub(name)
+            self.handlers.setdefault(name, self._log_stub(name))
         for name, reason in _UNSUPPORTED.items():
-            self.handlers[name] = self._unsupported(name, reason)
+            self.handlers.setdefault(name, self._unsupported(name, reason))
 
     # HTTP entry point ------------------------------------------------------------------------
     async def endpoint(self, request: Request) -> Response:
