@@ -13,7 +13,6 @@ from pathlib import Path
 
 from posboxless.config import Config, ServerConfig, default_data_dir, parse_config, with_overrides
 from posboxless.ops.certificate import CertificateFiles, check_certificate
-from posboxless.ops.device_nodes import is_url, node_check, service_identity, usb_present
 from posboxless.ops.kinds import kind_checks
 from posboxless.ops.layout import DEVICE_GROUPS, SERVICE_NAME
 from posboxless.ops.lna_check import check_lna
@@ -228,94 +227,11 @@ _GROUP_PURPOSE = {
 
 
 def check_devices(config: Config, probe: Probe) -> list[CheckResult]:
+    """Each kind's own checks (``<kind>/checks.py``), in the registry's order."""
     if config.simulate:
         return [ok("devices", "Simulated devices (no device is configured, or simulate = true).")]
-    who = service_identity(probe)
-    results = []
-    for printer in config.printers:
-        name = f"printer '{printer.name}'"
-        if printer.device:
-            results.append(node_check(name, printer.device, probe, who))
-        elif printer.serial:
-            if is_url(printer.serial):
-                results.append(ok(name, f"{printer.serial} is a pyserial URL (not checked)."))
-            else:
-                results.append(node_check(name, printer.serial, probe, who))
-        elif printer.host:
-            host, port = printer.host
-            if probe.tcp_reachable(host, port):
-                results.append(ok(name, f"{host}:{port} answers."))
-            else:
-                results.append(
-                    fail(
-                        name,
-                        f"The network printer {host}:{port} does not answer.",
-                        "Check that it is on and plugged in, and its address "
-                        "(print its self-test page).",
-                    )
-                )
-        elif printer.usb:
-            vid, pid = printer.usb
-            if usb_present(probe, vid, pid):
-                results.append(ok(name, f"USB device {vid:04x}:{pid:04x} is plugged in."))
-            else:
-                results.append(
-                    fail(
-                        name,
-                        f"No USB device {vid:04x}:{pid:04x} is plugged in.",
-                        "Plug the printer in and switch it on; lsusb lists what is seen.",
-                    )
-                )
-    # A scale the browser owns is not opened by the service (check_scale_owner looks at it).
-    scale = None if config.scale is None or config.scale.browser_owned else config.scale
-    if scale is not None and scale.port and not is_url(scale.port):
-        results.append(node_check("scale", scale.port, probe, who))
-    elif scale is not None and scale.usb:
-        vid, pid = scale.usb
-        if usb_present(probe, vid, pid):
-            results.append(ok("scale", f"USB device {vid:04x}:{pid:04x} is plugged in."))
-        else:
-            results.append(
-                fail(
-                    "scale",
-                    f"No USB device {vid:04x}:{pid:04x} is plugged in.",
-                    "Plug the scale in and switch it on; lsusb lists what is seen.",
-                )
-            )
-    display = config.customer_display
-    if display is not None and display.port and not is_url(display.port):
-        results.append(node_check("customer display", display.port, probe, who))
-    if display is not None and display.printer:
-        results.append(_display_through_printer(display.printer, results))
-    for scanner in config.scanners:
-        if scanner.device:
-            # Keyboard-wedge scanners are only read (and grabbed).
-            write = not scanner.device.startswith("/dev/input/")
-            results.append(
-                node_check(f"scanner '{scanner.name}'", scanner.device, probe, who, write)
-            )
-    results += kind_checks(config, probe)  # each kind's own (posboxless/kinds.py)
+    results = kind_checks(config, probe)
     return results or [ok("devices", "Devices are found automatically (none named).")]
-
-
-def _display_through_printer(printer: str, results: list[CheckResult]) -> CheckResult:
-    """A display on a printer's display port has no port of its own: it is as reachable as
-    that printer (checked just before)."""
-    name = "customer display"
-    where = f"printer '{printer}'"
-    found = [r for r in results if r.name == where]
-    if not found:
-        return warn(name, f"Wired through {where}, which is not checked here.")
-    checked = found[0]
-    if checked.level == "ok":
-        return ok(name, f"Wired through the display port of {where}: {checked.message}")
-    return CheckResult(
-        name,
-        checked.level,
-        f"Wired through the display port of {where}, so it shows nothing while that printer "
-        f"cannot be reached: {checked.message}",
-        f"Fix {where} first: {checked.fix}" if checked.fix else "",
-    )
 
 
 def device_paths(config: Config) -> list[tuple[str, str]]:
