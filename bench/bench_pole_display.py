@@ -9,9 +9,10 @@ The bench process holds the real app (uvicorn in a thread) and the real display 
 ``--via serial`` (the default) the display is a simulated Epson DM-D110 on a pty, and each write
 of the service lasts as long as it would on a serial line at ``--baud`` (10 bits a byte; 0: as
 fast as the pty takes it). With ``--via printer`` it hangs off the display port of the real
-printer service and worker on the loopback TCP printer simulator; the simulator takes the bytes
-at once, so the bytes it passed on are counted, with the time a display line at ``--baud`` would
-need for them (a real printer passes them on at the display's speed). A second process is the POS:
+printer service and worker on the loopback TCP printer simulator (the display's ``baudrate`` is
+``--baud``, to which the printer's display channel paces its frames); the simulator takes the
+bytes at once, so the bytes it passed on are counted, with the time a display line at ``--baud``
+would need for them (a real printer passes them on at the display's speed). A second process is the POS:
 a ``hello`` poller every 5 ms (a blocking socket on its own keep-alive connection), and the
 floods, sent as pre-built HTTP/1.1 requests with raw asyncio streams on ``--connections``
 keep-alive connections, each sending its next call once the previous one is answered (as a
@@ -114,7 +115,11 @@ class Proxy:
                 {
                     "server": {"data_dir": str(data_dir)},
                     "printer": [{"name": "receipt", "host": f"127.0.0.1:{self.sim.port}"}],
-                    "customer_display": {"printer": "receipt", "welcome": ["Welcome!", ""]},
+                    "customer_display": {
+                        "printer": "receipt",
+                        "welcome": ["Welcome!", ""],
+                        "baudrate": baud or 9600,  # the frames are paced to it
+                    },
                 }
             )
             assert config.printers and config.customer_display is not None

@@ -547,9 +547,10 @@ class PrinterDisplayPort(Protocol):
 
     name: str
 
-    def show_on_display(self, frame: bytes) -> int:
+    def show_on_display(self, frame: bytes, baudrate: int = 9600) -> int:
         """Make ``frame`` (display commands and text, without ``ESC = n``) the next screen,
-        replacing any not written yet; returns its number. Never blocks. Raises ``ValueError``
+        replacing any not written yet; returns its number. Frames are paced to ``baudrate``,
+        the display's line speed behind the printer. Never blocks. Raises ``ValueError``
         for a frame holding what the printer itself would act on (real-time commands,
         ``ESC =``)."""
         ...

@@ -23,6 +23,11 @@ printer instead of a port; it then has no serial settings of its own::
 
     [customer_display]
     printer = "receipt"          # the name of a [[printer]]
+    baudrate = 9600              # the display's line speed behind the printer
+
+The printer passes display data on at the display's own line speed, which the PC cannot see:
+``baudrate`` (only with ``printer``; default 9600, the DM-D110/D210 default) paces the frames so
+that a burst of messages collapses instead of filling the printer's receive buffer.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ class CustomerDisplayConfig:
     welcome: tuple[str, ...] = DEFAULT_WELCOME
     welcome_after: float = 300.0
     name: str = "pole-display"
+    baudrate: int = 9600
+    """With ``printer``: the display's line speed behind the printer (frames are paced to it)."""
 
     @property
     def profile(self) -> str:
@@ -112,6 +119,12 @@ def _through_printer(table: Table) -> str | None:
                     "printer's own connection",
                     table.data[key],
                 )
+    elif table.has("baudrate"):
+        raise ConfigError(
+            table.key("baudrate"),
+            "no baudrate with port: a display on its own port takes serial_settings",
+            table.data["baudrate"],
+        )
     return printer
 
 
@@ -168,6 +181,7 @@ def parse_customer_display(table: Table | None) -> CustomerDisplayConfig | None:
         welcome=welcome,
         welcome_after=table.float("welcome_after", 300.0, minimum=0.0, maximum=86400.0),
         name=table.str("name", "pole-display"),
+        baudrate=table.int("baudrate", 9600, minimum=300, maximum=115200),
     )
     table.finish()
     if printer is None and not config.port:

@@ -68,6 +68,7 @@ def _through_printer(
         commands=commands,
         welcome=centred(config.welcome, commands.width),
         welcome_after=config.welcome_after,
+        baudrate=config.baudrate,
     )
     control = printer.simulator if isinstance(printer, PrinterService) else None
     simulator = control.printer if control is not None else None

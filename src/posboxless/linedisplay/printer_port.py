@@ -4,8 +4,10 @@ The printer's worker owns the link, so this service has no thread and no transpo
 fits and encodes the lines as the serial display service does (``screens``, ``text.Layout``),
 builds the display's frame with the same command set, and hands it to the printer's display
 channel (``PrinterDisplayPort.show_on_display``), which keeps only the newest and writes it
-between jobs, never into the print journal. Its status follows the printer's: a printer that is
-unplugged or silent takes the display with it, and the POS is told so.
+between jobs, never into the print journal, no faster than the display's line (``baudrate``)
+takes it: a burst of messages collapses to the latest screens. Its status follows the
+printer's: a printer that is unplugged or silent takes the display with it, and the POS is told
+so.
 
 The welcome text comes back after ``welcome_after`` seconds without a message (the POS was
 closed), from a timer on the event loop.
@@ -55,9 +57,12 @@ class PrinterPortDisplay:
         commands: CommandSet,
         welcome: tuple[str, ...] = (),
         welcome_after: float = 0.0,
+        baudrate: int = 9600,
     ) -> None:
         self.name = name
         self.printer = printer
+        self.baudrate = baudrate
+        """The display's line speed behind the printer: frames are paced to it."""
         self.commands = commands
         self.welcome_after = welcome_after
         self.layout = Layout(
@@ -188,7 +193,7 @@ class PrinterPortDisplay:
     def _offer(self, screen: Screen) -> None:
         frame = self.commands.opening() + self.commands.message(list(screen.data))
         self._wanted = screen
-        self._number = self.printer.show_on_display(frame)
+        self._number = self.printer.show_on_display(frame, self.baudrate)
         self.activity.ok()
 
     # ---- lifecycle ----------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from posboxless.device import (
     PrinterSnapshot,
 )
 from posboxless.printer.config import PrinterConfig
-from posboxless.printer.display_port import DisplayChannel
+from posboxless.printer.display_port import DEFAULT_BAUDRATE, DisplayChannel
 from posboxless.printer.escpos.errors import UnprintableInput
 from posboxless.printer.profiles import PrinterProfile, get_profile
 from posboxless.printer.queue import Job, JobQueue, QueueFull
@@ -454,11 +454,12 @@ class EscPosPrinterService:
 
     # -- the display port ----------------------------------------------------------------------
 
-    def show_on_display(self, frame: bytes) -> int:
-        """See ``PrinterDisplayPort``: the worker writes the newest frame between jobs."""
-        number = self._display.offer(frame)
+    def show_on_display(self, frame: bytes, baudrate: int = DEFAULT_BAUDRATE) -> int:
+        """See ``PrinterDisplayPort``: the worker writes the newest frame between jobs, paced
+        to the display's line; it is woken only when its wait does not already cover it."""
+        number, wake = self._display.submit(frame, baudrate)
         worker = self._worker
-        if worker is not None:
+        if wake and worker is not None:
             worker.wake_for_display()
         return number
 

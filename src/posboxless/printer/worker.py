@@ -45,8 +45,10 @@ the job is sent as it is, logged once and counted (``realtime_unguarded``). ``GS
 
 A customer display on the printer's display port (``display_port.DisplayChannel``) gets its
 newest frame at the start of a step, before the next job is taken: between jobs, never between a
-job's bytes and its answers. Frames hold no real-time command, so the counting is unchanged too;
-once a display is attached every job starts with ``ESC = 1``.
+job's bytes and its answers. Frames are paced to the display's line speed: an idle worker's wait
+ends when the next one is due, so a receipt queued during a burst waits for one frame at most.
+Frames hold no real-time command, so the counting is unchanged too; once a display is attached
+every job starts with ``ESC = 1``.
 
 Assumption (Epson's documented behaviour, shared by the simulator): every ``10 04 n`` with
 n = 1..4 is answered with one byte; a ``10 04`` followed by another byte is not a query and that
@@ -195,7 +197,7 @@ class PrinterWorker(DeviceWorker[None]):
         super().wake()
 
     def wake_for_display(self) -> None:
-        """A display frame is waiting: write it now if the worker is idle. Not while
+        """A display frame is due: write it now if the worker is idle. Not while
         disconnected (the frame goes out after reconnecting; waking would cut the back-off
         short at every keystroke) nor during a job (it goes out right after)."""
         snapshot = self.snapshot
@@ -234,9 +236,14 @@ class PrinterWorker(DeviceWorker[None]):
 
     def _idle_wait(self) -> float:
         if not self._check_status:
-            return self.settings.status_interval
-        due = self._last_status_at + self.settings.status_interval
-        return max(0.0, due - time.monotonic())
+            wait = self.settings.status_interval
+        else:
+            due = self._last_status_at + self.settings.status_interval
+            wait = max(0.0, due - time.monotonic())
+        # a display frame waiting for its time (paced to the display's line speed) is written
+        # then, without a wake at every keystroke of a burst
+        display = self._display.wait_time() if self._display is not None else None
+        return wait if display is None else min(wait, display)
 
     def _connect(self) -> None:
         self.transport.open()
