@@ -12,9 +12,9 @@ fast as the pty takes it). With ``--via printer`` it hangs off the display port 
 printer service and worker on the loopback TCP printer simulator (the display's ``baudrate`` is
 ``--baud``, to which the printer's display channel paces its frames); the simulator takes the
 bytes at once, so the bytes it passed on are counted, with the time a display line at ``--baud``
-would need for them (a real printer passes them on at the display's speed). A second process is the POS:
-a ``hello`` poller every 5 ms (a blocking socket on its own keep-alive connection), and the
-floods, sent as pre-built HTTP/1.1 requests with raw asyncio streams on ``--connections``
+would need for them (a real printer passes them on at the display's speed). A second process is
+the POS: a ``hello`` poller every 5 ms (a blocking socket on its own keep-alive connection), and
+the floods, sent as pre-built HTTP/1.1 requests with raw asyncio streams on ``--connections``
 keep-alive connections, each sending its next call once the previous one is answered (as a
 browser does); message ``n`` is due at ``n / messages`` seconds. The POS process spends about
 0.2 s of CPU on a flood. (An ``httpx.AsyncClient`` spends milliseconds of CPU a call: with it the

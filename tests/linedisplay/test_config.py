@@ -123,3 +123,27 @@ def test_a_code_table_number_that_looks_like_dle_is_fine_through_a_printer() -> 
     table = {"printer": "receipt", "code_table": 16}
     config = parse_config({"printer": [PRINTER], "customer_display": table})
     assert config.customer_display is not None
+
+
+def test_the_display_line_speed_behind_a_printer() -> None:
+    """The PC cannot see the display's speed behind the printer: 9600 unless configured."""
+    config = parse_config({"printer": [PRINTER], "customer_display": {"printer": "receipt"}})
+    assert config.customer_display is not None and config.customer_display.baudrate == 9600
+    table = {"printer": "receipt", "baudrate": 19200}
+    config = parse_config({"printer": [PRINTER], "customer_display": table})
+    assert config.customer_display is not None and config.customer_display.baudrate == 19200
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ({"port": "/dev/ttyUSB0", "baudrate": 9600}, "serial_settings"),
+        ({"printer": "receipt", "baudrate": 0}, ""),
+        ({"printer": "receipt", "baudrate": "fast"}, ""),
+    ],
+)
+def test_bad_display_line_speed(table: dict[str, object], words: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"printer": [PRINTER], "customer_display": table})
+    assert error.value.key == "customer_display.baudrate"
+    assert words in str(error.value)

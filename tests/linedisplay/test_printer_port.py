@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -414,3 +415,72 @@ async def test_paper_out_still_passes_screens_to_the_display(
         assert till.send(http, lines)["result"] is True
         assert till.printer.wait_display(lines, 10)
         assert till.status(http)["customer_display"]["status"] == "connected"
+
+
+def screen_bytes(lines: list[str]) -> int:
+    """Bytes of one screen on the display's line (``ESC = 2`` / ``ESC = 1`` are the printer's)."""
+    return len(frame(lines)) - len(SELECT_DISPLAY + SELECT_PRINTER)
+
+
+async def test_a_burst_collapses_to_the_screens_the_display_line_has_time_for(
+    tmp_path: Path, sim: TcpPrinterSimulator
+) -> None:
+    """60 messages as fast as the POS sends them, to a display at 2400 baud behind the
+    printer (a screen takes 0.23 s of its line): the printer is sent about one screen per
+    screen time, not one per message (it would pass them on at the display's speed, its buffer
+    full, a receipt behind them), and the display ends on the last message."""
+    till = Till(tmp_path, sim, baudrate=2400)
+    with live_server(till.app, services=till.services) as url, httpx.Client(base_url=url) as http:
+        assert till.printer.wait_display(["Bienvenue".center(20), " " * 20], 10)
+        before = received(till).count(SELECT_DISPLAY)
+        started = time.monotonic()
+        for n in range(60):
+            assert till.send(http, [f"Article {n}", f"{n} x 1.00"])["result"] is True
+        last = ["Article 59".ljust(20), "59 x 1.00".ljust(20)]
+        assert till.printer.wait_display(last, 30), till.printer.display_lines
+        elapsed = time.monotonic() - started
+        written = received(till).count(SELECT_DISPLAY) - before
+        screen_time = screen_bytes(last) * 10 / 2400
+        assert 1 <= written <= elapsed / screen_time + 2, (written, elapsed)
+        counters = till.display.details()["counters"]
+        assert counters["messages"] == 60
+        assert counters["collapsed"] >= 60 - written
+
+
+async def test_a_receipt_during_a_burst_prints_once_after_one_screen_at_most(
+    tmp_path: Path, sim: TcpPrinterSimulator
+) -> None:
+    """A display at 300 baud (1.8 s a screen): a receipt sent in the middle of a burst does not
+    wait for the screens of the burst, prints whole and once, and the display still ends on the
+    last message."""
+    till = Till(tmp_path, sim, baudrate=300)
+    with (
+        live_server(till.app, services=till.services) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        assert till.printer.wait_display(["Bienvenue".center(20), " " * 20], 10)
+        for n in range(40):
+            if n == 20:
+                mark = len(received(till))
+                xml = "<receipt><div>Merci de votre visite</div></receipt>"
+                answer = http.post(
+                    "/hw_proxy/print_xml_receipt", json=rpc({"receipt": xml}, 9), headers=ORIGIN
+                ).json()
+                assert "error" not in answer, answer
+            assert till.send(http, [f"Article {n}", f"{n} x 1.00"])["result"] is True
+        last = ["Article 39".ljust(20), "39 x 1.00".ljust(20)]
+        assert till.printer.wait_display(last, 30), till.printer.display_lines
+        assert wait_until(lambda: [j["state"] for j in till.service.journal(10)] == ["done"])
+        queue = JobQueue(till.service.queue_path)
+        try:
+            job = queue.get(till.service.journal(10)[0]["id"])
+        finally:
+            queue.close()
+        assert job is not None
+        stream = received(till)
+        assert stream.count(job.data) == 1
+        assert stream.count(SELECT_PRINTER + job.data + QUERY_ALL) == 1
+        # at most the one screen that was due when the receipt came went out before it
+        assert stream[mark : stream.index(job.data)].count(SELECT_DISPLAY) <= 1
+        assert "Merci de votre visite" in till.printer.document().text()
+        assert "Article" not in till.printer.document().text()

@@ -3,6 +3,8 @@ printer send the display's bytes to the display, never to the paper."""
 
 from __future__ import annotations
 
+import pytest
+
 from posboxless.printer.escpos import EscPosDecoder
 from posboxless.printer.simulator import SimulatedPrinter
 
@@ -116,3 +118,77 @@ def test_the_channel_keeps_only_the_newest_frame_and_rewrites_it_after_a_reconne
     assert channel.due() is None and channel.written == 100
     channel.reconnected()
     assert channel.due() == due
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_frame_is_due_once_the_previous_one_has_crossed_the_display_line() -> None:
+    from posboxless.printer.display_port import DisplayChannel
+
+    clock = Clock()
+    channel = DisplayChannel(clock=clock)
+    number, wake = channel.submit(b"x" * 48, baudrate=4800)  # 48 bytes at 4800 baud: 0.1 s
+    assert wake and channel.wait_time() == 0.0
+    taken = channel.due()
+    assert taken == (number, SELECT_DISPLAY + b"x" * 48 + SELECT_PRINTER)
+    channel.done(number)
+    assert channel.wait_time() is None  # nothing waits: the worker sleeps until its poll
+    # the next message wakes the worker, which learns how long the line is still busy
+    _, wake = channel.submit(b"second", baudrate=4800)
+    assert wake and channel.due() is None
+    assert channel.wait_time() == pytest.approx(0.1)
+    # the rest of the burst neither wakes the worker nor goes out before its time
+    for n in range(50):
+        clock.now += 0.001
+        newest, wake = channel.submit(b"screen %d" % n, baudrate=4800)
+        assert not wake and channel.due() is None
+    assert channel.wait_time() == pytest.approx(0.05)
+    clock.now += 0.0501
+    assert channel.due() == (newest, SELECT_DISPLAY + b"screen 49" + SELECT_PRINTER)
+    assert channel.collapsed == 50  # "second" and 49 of the burst were never written
+    channel.done(newest)
+    assert channel.due() is None and channel.written == newest
+    # the size of the frame written ("screen 49": 9 bytes) sets the next pause
+    channel.submit(b"last", baudrate=4800)
+    assert channel.wait_time() == pytest.approx(9 * 10 / 4800)
+
+
+def test_a_message_after_a_quiet_spell_wakes_the_worker_and_is_due_at_once() -> None:
+    from posboxless.printer.display_port import DisplayChannel
+
+    clock = Clock()
+    channel = DisplayChannel(clock=clock)
+    number, _ = channel.submit(b"a" * 96, baudrate=9600)
+    assert channel.due() is not None
+    channel.done(number)
+    clock.now += 0.1001  # 96 bytes at 9600 baud: 0.1 s of line
+    number, wake = channel.submit(b"b", baudrate=9600)
+    assert wake and channel.wait_time() == 0.0 and channel.due() is not None
+
+
+def test_a_reconnection_makes_the_current_frame_due_at_once() -> None:
+    from posboxless.printer.display_port import DisplayChannel
+
+    clock = Clock()
+    channel = DisplayChannel(clock=clock)
+    number, _ = channel.submit(b"z" * 1200, baudrate=1200)  # 10 s of line
+    assert channel.due() is not None
+    channel.done(number)
+    channel.submit(b"newer", baudrate=1200)
+    assert channel.due() is None
+    channel.reconnected()  # a new link: the display may show nothing; do not wait
+    assert channel.wait_time() == 0.0
+    assert channel.due() == (2, SELECT_DISPLAY + b"newer" + SELECT_PRINTER)
+
+
+def test_a_baud_rate_must_be_positive() -> None:
+    from posboxless.printer.display_port import DisplayChannel
+
+    with pytest.raises(ValueError, match="baud"):
+        DisplayChannel().submit(b"x", baudrate=0)
