@@ -5,19 +5,33 @@ gets without code (``/metrics``: up, status, problem reason, every counter of it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client.registry import Collector
 
 from posboxless.config import Config
-from posboxless.device import DeviceService
+from posboxless.device import DeviceService, DeviceSnapshot
 from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult
 
 Devices = Callable[[], list[DeviceService]]
 """The kind's services, read at each scrape."""
+
+S = TypeVar("S", bound=DeviceSnapshot)
+
+
+def snapshots(devices: Devices, of_type: type[S]) -> Iterator[tuple[str, S]]:
+    """``(name, snapshot)`` of the kind's services whose snapshot is an ``of_type``; a device
+    whose snapshot cannot be read is left out (``ops/metrics.py`` logs and counts it)."""
+    for device in devices():
+        try:
+            snapshot = device.snapshot()
+        except Exception:
+            continue
+        if isinstance(snapshot, of_type):
+            yield device.name, snapshot
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ The metric list (names, labels, meaning) is in the README's "For IT partners" se
 rules and the dashboard shipped in ``posboxless/ops/monitoring/`` read only these names.
 
 Each ``Metrics`` owns its registry (several apps live in one test process). Device figures are
-read from the services' typed ``snapshot()`` (cached state) at scrape time by a custom collector,
-so device services carry no metrics code; only request latency is pushed, by
-``posboxless.web.metrics.MetricsMiddleware``.
+read from the services' typed ``snapshot()`` (cached state) at scrape time by a custom collector
+(what every device has) and by each kind's own collector (``<kind>/checks.py``: print jobs,
+weight, scans, payments), so device services carry no metrics code; only request latency is
+pushed, by ``posboxless.web.metrics.MetricsMiddleware``.
 """
 
 from __future__ import annotations
@@ -31,13 +32,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from posboxless import __version__
-from posboxless.device import (
-    DeviceService,
-    PrinterSnapshot,
-    ScaleSnapshot,
-    ScannerSnapshot,
-    TerminalSnapshot,
-)
+from posboxless.device import DeviceService, PrinterSnapshot
 from posboxless.ops.kinds import kind_collectors
 
 if TYPE_CHECKING:
@@ -53,19 +48,6 @@ CONTENT_TYPE = getattr(
 STATUSES = ("connected", "connecting", "disconnected", "error")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-# Activity counter names, per metric (the device packages' vocabulary).
-PRINT_OUTCOMES = {
-    "printed": ("printed",),
-    "failed": ("failed", "interrupted"),
-    "expired": ("expired",),
-    "withdrawn": ("withdrawn",),
-}
-SCAN_COUNTERS = ("barcodes", "scans")
-PAYMENT_OUTCOMES = (
-    "accepted", "refused", "not_verified", "not_sent", "unknown", "settled_accepted",
-    "settled_refused", "refused_busy", "refused_unavailable", "invalid_request",
-)  # fmt: skip
-READING_COUNTERS = ("readings",)
 REASONS = ("unplugged", "paper_out", "cover_open", "permission", "not_answering", "busy", "other")
 """Why a device is not working: a small fixed set, so that alerts and dashboards can rely on it."""
 CLIENT_WINDOW = 900.0
@@ -150,53 +132,11 @@ class DeviceCollector(Collector):
             "Events counted by the device service (every counter it keeps)",
             labels=["kind", "name", "event"],
         )
-        jobs = CounterMetricFamily(
-            "posboxless_print_jobs",
-            "Print jobs by outcome (failed: cut by an error and queued again; withdrawn: not "
-            "taken by the printer in time, the POS told it failed)",
-            labels=["printer", "outcome"],
-        )
-        queue = GaugeMetricFamily(
-            "posboxless_print_queue_depth", "Jobs waiting or printing", labels=["printer"]
-        )
-        oldest = GaugeMetricFamily(
-            "posboxless_print_queue_oldest_job_age_seconds",
-            "Age of the oldest job waiting or printing (0 when none waits)",
-            labels=["printer"],
-        )
-        reprints = CounterMetricFamily(
-            "posboxless_print_reprints",
-            "Jobs reprinted from the diagnostics page",
-            labels=["printer"],
-        )
-        last_printed = GaugeMetricFamily(
-            "posboxless_print_last_printed_timestamp_seconds",
-            "When the printer last confirmed a job (Unix time)",
-            labels=["printer"],
-        )
-        kicks = CounterMetricFamily(
-            "posboxless_drawer_kicks",
-            "Cash-drawer pulses the printer confirmed",
-            labels=["printer"],
-        )
         problem = GaugeMetricFamily(
             "posboxless_device_problem",
             "1 for the reason the device is not working (" + ", ".join(REASONS) + "); all 0 when "
             "it works",
             labels=["kind", "name", "reason"],
-        )
-        weight = GaugeMetricFamily(
-            "posboxless_scale_weight", "Latest weight read from the scale", labels=["name", "unit"]
-        )
-        readings = CounterMetricFamily(
-            "posboxless_scale_readings", "Weights read from the scale", labels=["name"]
-        )
-        scans = CounterMetricFamily("posboxless_scans", "Barcodes scanned", labels=["name"])
-        payments = CounterMetricFamily(
-            "posboxless_payment_transactions",
-            "Card payments by outcome (unknown: check the terminal; settled_*: settled by hand; "
-            "refused_busy/invalid_request: refused before anything reached the terminal)",
-            labels=["terminal", "outcome"],
         )
         last_ok = GaugeMetricFamily(
             "posboxless_device_last_ok_timestamp_seconds",
@@ -204,7 +144,6 @@ class DeviceCollector(Collector):
             labels=["kind", "name"],
         )
         errors = 0
-        now = time.time()
         for device in self.source.all():
             try:
                 snapshot = device.snapshot()
@@ -229,26 +168,9 @@ class DeviceCollector(Collector):
                 events.add_metric([kind, name, event], count)
             if activity.last_ok is not None:
                 last_ok.add_metric([kind, name], activity.last_ok)
-            if isinstance(snapshot, PrinterSnapshot):
-                for outcome, keys in PRINT_OUTCOMES.items():
-                    jobs.add_metric([name, outcome], sum(counters.get(k, 0) for k in keys))
-                queue.add_metric([name], snapshot.pending_jobs)
-                reprints.add_metric([name], counters.get("reprints", 0))
-                kicks.add_metric([name], counters.get("printed_drawer", 0))
-                if snapshot.last_printed is not None:
-                    last_printed.add_metric([name], snapshot.last_printed)
-                created = snapshot.oldest_pending_created
-                oldest.add_metric([name], max(0.0, now - created) if created is not None else 0.0)
-            elif isinstance(snapshot, ScaleSnapshot):
-                readings.add_metric([name], sum(counters.get(k, 0) for k in READING_COUNTERS))
-                weight.add_metric([name, snapshot.reading.unit or "kg"], snapshot.reading.weight)
-            elif isinstance(snapshot, ScannerSnapshot):
-                scans.add_metric([name], sum(counters.get(k, 0) for k in SCAN_COUNTERS))
-            elif isinstance(snapshot, TerminalSnapshot):
-                for outcome in PAYMENT_OUTCOMES:
-                    payments.add_metric([name, outcome], counters.get(outcome, 0))
-        yield from (up, state, problem, events, jobs, queue, oldest, reprints, kicks, last_printed)
-        yield from (weight, readings, scans, last_ok, payments)
+        # The kinds' own families (print jobs, weight, scans, payments...) are their collectors'
+        # (``<kind>/checks.py``, registered by ``watch``).
+        yield from (up, state, problem, events, last_ok)
         scrape = GaugeMetricFamily(
             "posboxless_device_scrape_errors", "Devices whose state could not be read"
         )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
 from posboxless.config import Config
+from posboxless.device import ScannerSnapshot
 from posboxless.ops.device_nodes import node_check, service_identity
-from posboxless.ops.kind_ops import KindOps
+from posboxless.ops.kind_ops import Devices, KindOps, snapshots
 from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult
 
@@ -27,4 +32,24 @@ def checks(configs: tuple[Any, ...], config: Config, probe: Probe) -> list[Check
     ]
 
 
-OPS = KindOps(checks=checks)
+SCAN_COUNTERS = ("barcodes", "scans")
+
+
+class ScannerCollector(Collector):
+    """Barcodes scanned, from the scanners' snapshots."""
+
+    def __init__(self, devices: Devices) -> None:
+        self.devices = devices
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        scans = CounterMetricFamily("posboxless_scans", "Barcodes scanned", labels=["name"])
+        for name, snapshot in snapshots(self.devices, ScannerSnapshot):
+            counters = snapshot.activity.counters
+            scans.add_metric([name], sum(counters.get(k, 0) for k in SCAN_COUNTERS))
+        yield scans
+
+
+OPS = KindOps(checks=checks, collector=ScannerCollector)

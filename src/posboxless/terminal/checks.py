@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
 from posboxless.config import Config
+from posboxless.device import TerminalSnapshot
 from posboxless.ops.device_nodes import is_url, node_check, service_identity, usb_present
 from posboxless.ops.identity import Identity
-from posboxless.ops.kind_ops import KindOps
+from posboxless.ops.kind_ops import Devices, KindOps, snapshots
 from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult, fail, ok
 from posboxless.terminal.config import KNOWN_USB_IDS, TerminalConfig
@@ -38,4 +43,33 @@ def _terminal_check(terminal: TerminalConfig, probe: Probe, who: Identity) -> Ch
     )
 
 
-OPS = KindOps(checks=checks)
+PAYMENT_OUTCOMES = (
+    "accepted", "refused", "not_verified", "not_sent", "unknown", "settled_accepted",
+    "settled_refused", "refused_busy", "refused_unavailable", "invalid_request",
+)  # fmt: skip
+
+
+class TerminalCollector(Collector):
+    """Card payments by outcome, from the terminals' snapshots."""
+
+    def __init__(self, devices: Devices) -> None:
+        self.devices = devices
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        payments = CounterMetricFamily(
+            "posboxless_payment_transactions",
+            "Card payments by outcome (unknown: check the terminal; settled_*: settled by hand; "
+            "refused_busy/invalid_request: refused before anything reached the terminal)",
+            labels=["terminal", "outcome"],
+        )
+        for name, snapshot in snapshots(self.devices, TerminalSnapshot):
+            counters = snapshot.activity.counters
+            for outcome in PAYMENT_OUTCOMES:
+                payments.add_metric([name, outcome], counters.get(outcome, 0))
+        yield payments
+
+
+OPS = KindOps(checks=checks, collector=TerminalCollector)
