@@ -37,6 +37,7 @@ from posboxless.device import (
     PrinterService,
 )
 from posboxless.web.hw_calls import Call, Handler, HwProxyContext, KindWeb, disconnected
+from posboxless.web.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,12 @@ def status(context: HwProxyContext, host: str | None) -> Mapping[str, Any]:
     return result
 
 
-WEB = KindWeb(handlers=handlers, status=status)
+def page(state: AppState) -> str:
+    # Filled by the page's script from /api/diagnostics (the printers, the last simulated receipt).
+    return "<h2>Printers</h2><div id='printers' class='grid'></div><div id='receipt-box'></div>"
+
+
+WEB = KindWeb(handlers=handlers, status=status, page=page)
 
 
 async def _wait_unless_gone(

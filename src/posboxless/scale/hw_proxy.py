@@ -7,6 +7,7 @@ from typing import Any
 
 from posboxless.device import DeviceStatus, DeviceUnavailable, ScaleService
 from posboxless.web.hw_calls import Call, Handler, HwProxyContext, KindWeb
+from posboxless.web.state import AppState
 
 
 def handlers(context: HwProxyContext) -> dict[str, Handler]:
@@ -47,4 +48,19 @@ def status(context: HwProxyContext, host: str | None) -> Mapping[str, Any]:
     return {"scale": found.as_json()}
 
 
-WEB = KindWeb(handlers=handlers, status=status)
+# Outside the refreshed card, so that a refresh does not wipe what is being typed.
+_WEIGHT_FORM = (
+    "<form id='weight-form' class='action-form'><input id='weight-input' type='number' "
+    "min='0' max='99.999' step='0.001' placeholder='kg' required> "
+    "<label><input id='weight-moving' type='checkbox'> moving</label> "
+    "<button>Set simulated weight</button></form>"
+)
+
+
+def page(state: AppState) -> str:
+    # The card is filled by the page's script from /api/diagnostics.
+    form = _WEIGHT_FORM if state.config.simulate else ""
+    return f"<h2>Scale</h2><div id='scale' class='card'></div>{form}"
+
+
+WEB = KindWeb(handlers=handlers, status=status, page=page)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from posboxless.device import DeviceStatus
 from posboxless.web.hw_calls import Call, Handler, HwProxyContext, KindWeb, disconnected
+from posboxless.web.state import AppState
 
 SCANNER_HOLD_SECONDS = 5.0
 """Odoo 8-16 abort the scanner long-poll after 7.5 s; holding 5 s is safe for every version."""
@@ -51,7 +52,19 @@ def status(context: HwProxyContext, host: str | None) -> Mapping[str, Any]:
     return {"scanner": found.as_json()}
 
 
-WEB = KindWeb(handlers=handlers, status=status)
+# Outside the refreshed card, so that a refresh does not wipe what is being typed.
+_BARCODE_FORM = (
+    "<form id='barcode-form' class='action-form'><input id='barcode-input' "
+    "placeholder='barcode' maxlength='512' required> <button>Scan</button></form>"
+)
+
+
+def page(state: AppState) -> str:
+    # The card is filled by the page's script from /api/diagnostics.
+    return f"<h2>Recent barcodes</h2><div id='barcodes' class='card'></div>{_BARCODE_FORM}"
+
+
+WEB = KindWeb(handlers=handlers, status=status, page=page)
 
 
 async def _quiet(seconds: float) -> str:

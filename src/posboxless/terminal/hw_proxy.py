@@ -8,6 +8,7 @@ from typing import Any
 
 from posboxless.web import payment_terminal
 from posboxless.web.hw_calls import Call, Handler, HwProxyContext, KindWeb
+from posboxless.web.state import AppState
 
 
 def handlers(context: HwProxyContext) -> dict[str, Handler]:
@@ -21,4 +22,9 @@ def status(context: HwProxyContext, host: str | None) -> Mapping[str, Any]:
     return payment_terminal.status_entries(context.services.terminals)
 
 
-WEB = KindWeb(handlers=handlers, status=status)
+def page(state: AppState) -> str:
+    # Filled by the page's script from /api/diagnostics (last transactions, the actions).
+    return "<h2>Payment terminals</h2><div id='terminals' class='grid'></div>"
+
+
+WEB = KindWeb(handlers=handlers, status=status, page=page)

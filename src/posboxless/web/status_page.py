@@ -54,19 +54,6 @@ def _json_for_script(value: Any) -> str:
     return json.dumps(value, default=str).replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-# Outside the refreshed containers, so that a refresh does not wipe what is being typed.
-_WEIGHT_FORM = (
-    "<form id='weight-form' class='action-form'><input id='weight-input' type='number' "
-    "min='0' max='99.999' step='0.001' placeholder='kg' required> "
-    "<label><input id='weight-moving' type='checkbox'> moving</label> "
-    "<button>Set simulated weight</button></form>"
-)
-_BARCODE_FORM = (
-    "<form id='barcode-form' class='action-form'><input id='barcode-input' "
-    "placeholder='barcode' maxlength='512' required> <button>Scan</button></form>"
-)
-
-
 def render(state: AppState, request: Request | None = None) -> str:
     e = html.escape
     data = snapshot(state, request) if request is not None else None
@@ -107,19 +94,11 @@ def render(state: AppState, request: Request | None = None) -> str:
         f"<div id='warnings'>{warnings}</div>"
         "<h2>Devices</h2><div id='devices'><table><tr><th>device</th><th>status</th>"
         f"<th>messages</th><th>last activity</th></tr>{''.join(rows)}</table></div>"
-        "<div class='grid'>"
-        "<div><h2>Scale</h2><div id='scale' class='card'></div>"
-        f"{_WEIGHT_FORM if state.config.simulate else ''}</div>"
-        "<div><h2>Recent barcodes</h2><div id='barcodes' class='card'></div>"
-        f"{_BARCODE_FORM}</div>"
-        "</div>"
-        "<h2>Printers</h2>"
+        # Asked for when an action is refused for want of the admin token (every kind's).
         "<div id='token-box' style='display:none' class='warning'><span id='token-reason'>"
         "</span><form id='token-form'><input id='token' type='password' "
         "placeholder='admin token' autocomplete='off'> <button>Use</button></form></div>"
-        "<div id='printers' class='grid'></div>"
-        "<div id='receipt-box'></div>"
-        "<h2>Payment terminals</h2><div id='terminals' class='grid'></div>"
+        # Each kind's section (``<kind>/hw_proxy.py``), in the registry's order.
         f"{''.join(part.page(state) for part in web_parts() if part.page is not None)}"
         "<h2>POS clients seen</h2><div id='clients'></div>"
         "<h2>Recent log lines</h2><pre id='logs'></pre>"
