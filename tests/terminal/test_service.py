@@ -3,6 +3,7 @@ at a time, and the journal written before anything is reported."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import replace
 from decimal import Decimal
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from posboxless.device import DeviceUnavailable, InvalidInput
+from posboxless.device import DeviceStatus, DeviceUnavailable, InvalidInput
 from posboxless.terminal import telium
 from posboxless.terminal.config import TerminalConfig
 from posboxless.terminal.journal import PaymentJournal
@@ -148,6 +149,41 @@ async def test_unplugged_terminal_is_reported_and_refuses_new_payments(tmp_path:
         await until(lambda: service.status().status == "disconnected")
         with pytest.raises(DeviceUnavailable, match="not connected"):
             await service.begin(ORDER)
+    finally:
+        await service.stop()
+
+
+async def test_a_payment_asked_as_soon_as_disconnected_is_published_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The POS acts on the status the moment it can read it: once "disconnected" is published,
+    no payment is accepted (the port was once marked closed only after the status said so)."""
+    sim = TeliumSimulator(card_delay=0.1).start()
+    service = TeliumTerminalService(replace(TerminalConfig(), port=sim.port, timing=FAST), tmp_path)
+    loop = asyncio.get_running_loop()
+    answers: list[object] = []
+    publish = service._worker.set_status
+
+    def set_status(status: DeviceStatus, level: int | None = None) -> bool:
+        changed = publish(status, level)
+        if status.status == "disconnected" and not answers:  # worker thread, status now read
+            try:
+                answers.append(
+                    asyncio.run_coroutine_threadsafe(service.begin(ORDER), loop).result()
+                )
+            except Exception as exc:
+                answers.append(exc)
+        return changed
+
+    monkeypatch.setattr(service._worker, "set_status", set_status)
+    await service.start()
+    try:
+        await until(lambda: service.status().status == "connected")
+        sim.close()
+        await until(lambda: answers)
+        (answer,) = answers
+        assert isinstance(answer, DeviceUnavailable), answer
+        assert "not connected" in str(answer)
     finally:
         await service.stop()
 

@@ -404,11 +404,15 @@ class TeliumTerminalService:
             "connected", f"Telium terminal on {port} ({self.config.serial_settings})"
         )
         try:
-            self._serve(transport)
+            try:
+                self._serve(transport)
+            finally:
+                # Closed to new payments before anyone can read that the terminal is gone: a
+                # POS that saw "disconnected" must never get a payment accepted.
+                self._port_closed()
+                transport.close()
         except TransportError as exc:
             self._worker.report("disconnected", f"Payment terminal disconnected from {port}: {exc}")
-        finally:
-            transport.close()
         return True
 
     def _serve(self, transport: Transport) -> None:
