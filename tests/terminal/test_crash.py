@@ -22,7 +22,7 @@ import pytest
 from posboxless.terminal.journal import PaymentJournal
 from posboxless.terminal.simulator import TeliumSimulator
 
-from .oca_clients import Oca13to18
+from .oca_clients import Oca13to18, rpc
 
 
 def free_port() -> int:
@@ -79,6 +79,17 @@ async def wait(predicate: object, timeout: float = 30) -> None:
         await asyncio.sleep(0.02)
 
 
+async def terminal_connected(http: httpx.AsyncClient, timeout: float = 30) -> None:
+    """Until ``status_json`` says the terminal is connected, as a cashier sees it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = await rpc(http, "status_json", {})
+        if status.get("payment_terminal", {}).get("status") == "connected":
+            return
+        assert time.monotonic() < deadline, f"terminal never connected: {status}"
+        await asyncio.sleep(0.02)
+
+
 @pytest.mark.parametrize("version", [16, 18])
 @pytest.mark.parametrize("script", ["accept", "refuse"])
 async def test_killed_mid_payment_then_restarted_reports_the_terminals_outcome(
@@ -93,7 +104,9 @@ async def test_killed_mid_payment_then_restarted_reports_the_terminals_outcome(
     try:
         async with httpx.AsyncClient(base_url=proxy.url) as http:
             pos = Oca13to18(http, version, interval=0.05)
-            await wait(lambda: True)
+            # The proxy answers HTTP before its worker has opened the terminal's port; a
+            # payment sent in between is (rightly) refused as "not connected".
+            await terminal_connected(http)
             line, _ = await pos.start(25.0)
             assert line.state == "waitingCard"
             assert not await pos.poll_once(line)
@@ -140,6 +153,7 @@ async def test_killed_and_the_terminal_never_answers_is_unknown_never_refused(
     try:
         async with httpx.AsyncClient(base_url=proxy.url) as http:
             pos = Oca13to18(http, 18, interval=0.05)
+            await terminal_connected(http)
             line, _ = await pos.start(80.0)
             await wait(lambda: sim.state in ("card", "idle") and len(sim.requests) == 1)
             proxy.kill()
