@@ -334,6 +334,51 @@ async def test_metrics_of_the_real_app_and_simulated_devices(tmp_path: Any) -> N
     assert hello and hello[0].value == 1
 
 
+async def test_a_job_the_journal_says_done_is_already_in_the_metrics(tmp_path: Any) -> None:
+    """Whoever learns that a job is done (``wait_job`` reads the journal) finds it printed and
+    out of the queue in /metrics: the worker publishes what the printer proved before the
+    journal says done (metrics once counted 0 printed jobs right after ``wait_job``)."""
+    from posboxless.device import JobState
+    from posboxless.printer.config import PrinterConfig
+    from posboxless.printer.service import EscPosPrinterService
+    from posboxless.printer.simulator import TcpPrinterSimulator
+    from posboxless.printer.worker import WorkerSettings
+    from posboxless.transports.tcp import TcpTransport
+
+    simulator = TcpPrinterSimulator().start()
+    config = PrinterConfig(name="receipt", host=(simulator.host, simulator.port))
+    fast = WorkerSettings(status_interval=0.05, status_timeout=0.5, retry_min=0.02, retry_max=0.1)
+    printer = EscPosPrinterService(
+        config, TcpTransport(simulator.host, simulator.port), tmp_path, settings=fast
+    )
+    metrics = Metrics(Devices(printer))
+    seen: list[object] = []
+
+    def journaled(job_id: int, state: JobState) -> None:
+        # The worker thread, the moment the journal says done: what a waiter would read next.
+        if state is JobState.PRINTED:
+            try:
+                seen.append(samples(metrics))
+            except Exception as exc:
+                seen.append(exc)
+
+    await printer.start()
+    try:
+        printer._require_queue().add_listener(journaled)
+        outcome = await printer.wait_job(await printer.submit_drawer_kick(), timeout=10)
+        assert outcome.state.value == "done"
+    finally:
+        await printer.stop()
+        simulator.stop()
+    (figures,) = seen
+    assert isinstance(figures, dict), figures
+    assert figures[("posboxless_print_queue_depth", (("printer", "receipt"),))] == 0
+    assert (
+        figures[("posboxless_print_jobs_total", (("outcome", "printed"), ("printer", "receipt")))]
+        == 1
+    )
+
+
 async def test_a_real_printer_shows_last_activity_and_queue_depth(tmp_path: Any) -> None:
     """Through the real printer service on TCP against the simulator, not a fake: its last
     activity and queue depth reach /metrics (a fake once supplied keys the real one lacked)."""

@@ -341,13 +341,15 @@ class PrinterWorker(DeviceWorker[None]):
                 raise
             log.warning("printer %s: job %d will be printed again: %s", self.name, job.id, exc)
             return
-        self.queue.mark_done(job.id)
+        # Published before the journal says done (the printer has proven it): whoever learns
+        # from the journal that the job is done (wait_job) finds it in the snapshot and metrics.
         self._count("printed")
         self._count(f"printed_{job.kind}")
         self._publish(
-            current_job=None, pending=self.queue.pending_count(), last_printed=time.time()
+            current_job=None, pending=self.queue.pending_count() - 1, last_printed=time.time()
         )
-        self._publish(status=self._connected_status(None))
+        self.queue.mark_done(job.id)
+        self._publish(pending=self.queue.pending_count(), status=self._connected_status(None))
 
     def _guarded(self, job: Job) -> bytes:
         """The job's bytes, with the real-time commands its data would trigger (a drawer pulse
