@@ -233,6 +233,10 @@ async def test_a_receipt_after_display_writes_has_no_display_text(tmp_path: Path
             live_server(till.app, services=till.services) as url,
             httpx.Client(base_url=url, timeout=30) as http,
         ):
+            # a text sent before the printer is connected is answered "not connected"
+            assert wait_until(
+                lambda: till.status(http)["customer_display"]["status"] == "connected"
+            )
             for n in range(5):
                 assert till.send(http, [f"Croissant {n}", "TOTAL  9.99"])["result"] is True
             assert till.printer.wait_display(["Croissant 4".ljust(20), "TOTAL  9.99".ljust(20)], 10)
@@ -257,6 +261,7 @@ async def test_replug_shows_the_current_screen_again(
     till = Till(tmp_path, sim)
     with live_server(till.app, services=till.services) as url, httpx.Client(base_url=url) as http:
         current = ["Baguette".ljust(20), "1 x 1.20".ljust(20)]
+        assert wait_until(lambda: till.status(http)["customer_display"]["status"] == "connected")
         assert till.send(http, current)["result"] is True
         assert till.printer.wait_display(current, 10)
         sim.unplug()
@@ -357,6 +362,7 @@ async def test_metrics_have_the_display_through_the_printer(
 
     till = Till(tmp_path, sim)
     with live_server(till.app, services=till.services) as url, httpx.Client(base_url=url) as http:
+        assert wait_until(lambda: till.status(http)["customer_display"]["status"] == "connected")
         assert till.send(http, ["Total", "12.50"])["result"] is True
         assert till.printer.wait_display(["Total".ljust(20), "12.50".ljust(20)], 10)
         assert wait_until(lambda: till.display.details()["counters"]["shown"] >= 2)
