@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from posboxless.web.connections import ConnectionGuard, fd_budget
+from tests.helpers import wait_until
 
 FD_LIMIT = 256
 IDLE_CONNECTIONS = 2000
@@ -83,6 +84,13 @@ def _hello(port: int, timeout: float = 10) -> bool:
         return False
 
 
+def _scanner_polls_waiting(port: int) -> int:
+    url = f"http://127.0.0.1:{port}/api/diagnostics"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        devices = json.loads(r.read())["devices"]
+    return sum(int(d["details"]["waiting_polls"]) for d in devices if d["kind"] == "scanner")
+
+
 def _scanner_long_poll(port: int, answers: list[object]) -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/hw_proxy/scanner",
@@ -101,6 +109,9 @@ def test_idle_connections_cannot_lock_the_pos_out(tmp_path: Path) -> None:
         held: list[object] = []
         poll = threading.Thread(target=_scanner_long_poll, args=(port, held))
         poll.start()
+        # In progress means the server has it: a request still unread when the flood reaches the
+        # limit is indistinguishable from an idle connection and may be closed to make room.
+        assert wait_until(lambda: _scanner_polls_waiting(port) > 0)
         idle: list[socket.socket] = []
         try:
             for i in range(IDLE_CONNECTIONS):
