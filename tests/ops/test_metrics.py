@@ -23,6 +23,7 @@ from posboxless.device import (
 from posboxless.ops.metrics import Metrics
 from posboxless.printer.escpos.status import PrinterState
 from posboxless.web.metrics import MetricsMiddleware, route_label
+from tests.helpers import until
 
 
 class FakeDevice:
@@ -367,6 +368,8 @@ async def test_a_job_the_journal_says_done_is_already_in_the_metrics(tmp_path: A
         printer._require_queue().add_listener(journaled)
         outcome = await printer.wait_job(await printer.submit_drawer_kick(), timeout=10)
         assert outcome.state.value == "done"
+        # The listener runs in the worker thread and may be overtaken by the waiter it woke.
+        await until(lambda: seen, "the listener saw the job done")
     finally:
         await printer.stop()
         simulator.stop()
