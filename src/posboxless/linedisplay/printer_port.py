@@ -31,7 +31,7 @@ from posboxless.device import (
     StatusName,
 )
 from posboxless.linedisplay.commands import CommandSet
-from posboxless.linedisplay.screens import screen_for
+from posboxless.linedisplay.screens import screen_for, snapshot_details
 from posboxless.linedisplay.text import Layout, Screen
 
 log = logging.getLogger(__name__)
@@ -143,28 +143,13 @@ class PrinterPortDisplay:
 
     def details(self) -> dict[str, Any]:
         snapshot = self.snapshot()
-        activity = snapshot.activity
         printer_status = snapshot.printer_status
-        details: dict[str, Any] = {
-            "profile": snapshot.profile,
-            "port": snapshot.port,
-            "printer": snapshot.printer,
-            "printer_connection": snapshot.printer_connection,
-            "printer_status": printer_status.as_json() if printer_status is not None else None,
-            "size": f"{snapshot.rows}x{snapshot.width}",
-            "code_table": snapshot.code_table,
-            "lines": list(snapshot.shown) if snapshot.shown is not None else None,
-            "wanted": list(snapshot.wanted),
-            "not_shown_characters": snapshot.not_shown_characters,
-            "last_ok": activity.last_ok,
-            "last_error": activity.last_error,
-            "last_error_message": activity.last_error_message,
-            "counters": dict(activity.counters),
-            "simulated": snapshot.simulated,
-        }
-        if snapshot.display_shows is not None:
-            details["display_shows"] = list(snapshot.display_shows)
-        return details
+        return snapshot_details(
+            snapshot,
+            printer=snapshot.printer,
+            printer_connection=snapshot.printer_connection,
+            printer_status=printer_status.as_json() if printer_status is not None else None,
+        )
 
     def _shown_screen(self, written: int) -> Screen | None:
         """The screen the display shows, as far as this service knows (None after a

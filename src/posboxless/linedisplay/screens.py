@@ -54,6 +54,31 @@ class PoleDisplay(Protocol):
     async def stop(self) -> None: ...
 
 
+def snapshot_details(snapshot: PoleDisplaySnapshot, **wiring: Any) -> dict[str, Any]:
+    """The JSON form of a pole display's snapshot (page, support bundle): what both wirings
+    share, then ``wiring``'s own facts (the serial settings, or the printer it hangs off)."""
+    activity = snapshot.activity
+    details: dict[str, Any] = {
+        "profile": snapshot.profile,
+        "port": snapshot.port,
+        **wiring,
+        "size": f"{snapshot.rows}x{snapshot.width}",
+        "code_table": snapshot.code_table,
+        "lines": list(snapshot.shown) if snapshot.shown is not None else None,
+        "wanted": list(snapshot.wanted),
+        "not_shown_characters": snapshot.not_shown_characters,
+        "last_ok": activity.last_ok,
+        "last_error": activity.last_error,
+        "last_error_message": activity.last_error_message,
+        "counters": dict(activity.counters),
+        "simulated": snapshot.simulated,
+    }
+    if snapshot.display_shows is not None:
+        # what the simulated display made of the bytes (the demo page shows it)
+        details["display_shows"] = list(snapshot.display_shows)
+    return details
+
+
 def screen_for(
     name: str, layout: Layout, lines: list[str], previous_replaced: tuple[str, ...]
 ) -> Screen:

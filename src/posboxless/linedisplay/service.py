@@ -27,7 +27,7 @@ from posboxless.device import (
     PoleDisplaySnapshot,
 )
 from posboxless.linedisplay.commands import CommandSet
-from posboxless.linedisplay.screens import screen_for
+from posboxless.linedisplay.screens import screen_for, snapshot_details
 from posboxless.linedisplay.text import Layout, Screen
 from posboxless.transports.base import Transport, TransportError
 from posboxless.transports.serial_port import SerialSettings, SerialTransport
@@ -133,26 +133,7 @@ class PoleDisplayService:
 
     def details(self) -> dict[str, Any]:
         snapshot = self.snapshot()
-        activity = snapshot.activity
-        details: dict[str, Any] = {
-            "profile": snapshot.profile,
-            "port": snapshot.port,
-            "serial_settings": snapshot.serial_settings,
-            "size": f"{snapshot.rows}x{snapshot.width}",
-            "code_table": snapshot.code_table,
-            "lines": list(snapshot.shown) if snapshot.shown is not None else None,
-            "wanted": list(snapshot.wanted),
-            "not_shown_characters": snapshot.not_shown_characters,
-            "last_ok": activity.last_ok,
-            "last_error": activity.last_error,
-            "last_error_message": activity.last_error_message,
-            "counters": dict(activity.counters),
-            "simulated": snapshot.simulated,
-        }
-        if snapshot.display_shows is not None:
-            # what the simulated display made of the bytes (the demo page shows it)
-            details["display_shows"] = list(snapshot.display_shows)
-        return details
+        return snapshot_details(snapshot, serial_settings=snapshot.serial_settings)
 
     # ---- messages ------------------------------------------------------------------------------
 
