@@ -332,4 +332,4 @@ def test_a_stop_is_shown_but_neither_logged_nor_taken_for_a_failure(
         worker.set_stopped("Scale service stopped")
         worker.set_status(UP)  # started again
     assert worker.status == UP
-    assert lines(caplog) == ["scale s: connected: Connected to the scale on /dev/ttyUSB0"]
+    assert lines(caplog) == ["scale s: Connected to the scale on /dev/ttyUSB0"]

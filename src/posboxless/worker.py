@@ -85,6 +85,14 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _with_status(status: DeviceStatus, text: str) -> str:
+    """``disconnected: <reason>``; a message that already says its status ("Connected: ...",
+    as the scanner readers' do) is not prefixed a second time."""
+    if text.lower().startswith(status.status):
+        return text
+    return f"{status.status}: {text}"
+
+
 class StatusLog:
     """Holds a device's published status and logs its changes.
 
@@ -144,7 +152,7 @@ class StatusLog:
                 self._down_since = None
             elif changed:
                 default = logging.WARNING if failing else logging.INFO
-                line = (level if level is not None else default, f"{status.status}: {text}")
+                line = (level if level is not None else default, _with_status(status, text))
                 if status.status == "connected" and self._down_since is not None:
                     down = _duration(now - self._down_since)
                     line = (level or logging.INFO, f"recovered after {down}: {text}")
