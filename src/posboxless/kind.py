@@ -11,9 +11,11 @@ never imports them; ``tests/test_architecture.py`` checks their layers.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from posboxless.device import DeviceService, ServiceContext
 from posboxless.settings import Table
@@ -48,3 +50,24 @@ class DeviceKind:
     config_field: str | None = None
     """The ``Config`` field holding its configurations, for the kinds older than the registry
     (``config.scale``...); a new kind's are in ``Config.devices[key]``."""
+
+
+P = TypeVar("P")
+
+
+def find_part(kind: DeviceKind, module: str, attribute: str, expected: type[P]) -> P | None:
+    """``<kind.package>.<module>.<attribute>`` (a kind's web or ops part), or None when the
+    kind has no such module; a module holding anything but an ``expected`` is a TypeError.
+
+    Called by the layer that owns the part (``web/kinds.py``, ``ops/kinds.py``): the registry
+    cannot import layers above it, and a kind needs no line in their lists; the import graph of
+    ``tests/test_architecture.py`` counts these look-ups as the callers' edges."""
+    name = f"{kind.package}.{module}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    part = getattr(importlib.import_module(name), attribute, None)
+    if not isinstance(part, expected):
+        raise TypeError(
+            f"{name}.{attribute} must be a {expected.__name__}, not {type(part).__name__}"
+        )
+    return part

@@ -3,31 +3,19 @@ a ``posboxless.ops.kind_ops.KindOps``)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from prometheus_client.registry import Collector
 
 from posboxless import kinds
 from posboxless.config import Config
-from posboxless.kind import OPS_PART, DeviceKind
+from posboxless.kind import OPS_PART, DeviceKind, find_part
 from posboxless.ops.kind_ops import Devices, KindOps
 from posboxless.ops.probe import Probe
 from posboxless.ops.results import CheckResult
 
 
 def ops_part(kind: DeviceKind) -> KindOps | None:
-    """The kind's ``OPS`` from ``<package>.checks``, or None when it has no such module.
-
-    Found by name: the registry (device layer) cannot import the ops layer, and a kind needs no
-    line in an ops-layer list. ``tests/test_architecture.py`` counts these imports as edges."""
-    name = f"{kind.package}.{OPS_PART}"
-    if importlib.util.find_spec(name) is None:
-        return None
-    part = getattr(importlib.import_module(name), "OPS", None)
-    if not isinstance(part, KindOps):
-        raise TypeError(f"{name}.OPS must be a KindOps, not {type(part).__name__}")
-    return part
+    """The kind's ``OPS`` from ``<package>.checks``, or None when it has no such module."""
+    return find_part(kind, OPS_PART, "OPS", KindOps)
 
 
 def kind_checks(config: Config, probe: Probe) -> list[CheckResult]:
