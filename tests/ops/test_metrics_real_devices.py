@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeAlias
 
 from posboxless.config import parse_config
 from posboxless.device import ServiceContext
 from posboxless.display.service import DisplayService
 from posboxless.linedisplay.factory import create_customer_display
 from posboxless.linedisplay.printer_port import PrinterPortDisplay
+from posboxless.linedisplay.screens import PoleDisplay
 from posboxless.linedisplay.simulator import PoleDisplaySimulator
 from posboxless.ops.metrics import Metrics
 from posboxless.printer.service import EscPosPrinterService
@@ -37,6 +39,8 @@ from tests.helpers import until
 from tests.linedisplay.conftest import make_service as make_pole_display
 from tests.ops.test_metrics import samples
 from tests.terminal.conftest import FAST, settled
+
+Samples: TypeAlias = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 SINCE_2020 = 1_577_836_800.0
 
@@ -143,16 +147,21 @@ async def test_a_real_payment_terminal(tmp_path: Path) -> None:
     )
 
 
+async def shown_then_scraped(display: PoleDisplay, metrics: Metrics) -> Samples:
+    """Once connected, the display is given a screen; the metrics once it shows it."""
+    await until(lambda: display.status().status == "connected")
+    display.show(["Total", "12.50"])
+    await until(lambda: display.snapshot().shown == ("Total".ljust(20), "12.50".ljust(20)))
+    return samples(metrics)
+
+
 async def test_a_real_pole_display() -> None:
     sim = PoleDisplaySimulator().start()
     display = make_pole_display(sim.port)
     metrics = Metrics(Services(customer_display=display))
     await display.start()
     try:
-        await until(lambda: display.status().status == "connected")
-        display.show(["Total", "12.50"])
-        await until(lambda: display.snapshot().shown == ("Total".ljust(20), "12.50".ljust(20)))
-        figures = samples(metrics)
+        figures = await shown_then_scraped(display, metrics)
     finally:
         await display.stop()
         sim.close()
@@ -183,10 +192,7 @@ async def test_a_real_pole_display_on_a_printer_s_display_port(tmp_path: Path) -
     await printer.start()
     await display.start()
     try:
-        await until(lambda: display.status().status == "connected")
-        display.show(["Total", "12.50"])
-        await until(lambda: display.snapshot().shown == ("Total".ljust(20), "12.50".ljust(20)))
-        figures = samples(metrics)
+        figures = await shown_then_scraped(display, metrics)
     finally:
         await display.stop()
         await printer.stop()
